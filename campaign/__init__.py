@@ -1,0 +1,102 @@
+"""The collective-voice campaign toolkit for headteachers' associations."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError
+
+from campaign import config as settings
+from campaign.extensions import csrf, db, huey, limiter, login_manager, migrate
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app: settings, extensions, blueprints, error pages, template helpers."""
+    app = Flask(
+        __name__,
+        template_folder=str(settings.PROJECT_ROOT / "templates"),
+        instance_path=settings.instance_path().as_posix(),
+    )
+    app.config.from_mapping(settings.from_environment())
+    app.config.from_mapping(config or {})
+    register_extensions(app)
+    register_blueprints(app)
+    register_error_pages(app)
+    register_template_helpers(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from campaign import models  # noqa: F401  (every model known to Alembic)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(settings.PROJECT_ROOT / "campaign" / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.sign_in"
+    login_manager.login_message = "Sign in to see that page."
+    huey.immediate = app.config.get("TASKS_IMMEDIATE", False)
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        from campaign.directory.services import dao_user
+
+        return dao_user(int(user_id))
+
+
+def register_blueprints(app: Flask) -> None:
+    from campaign.auth.views import bp as auth
+    from campaign.directory.views import bp as directory
+
+    app.register_blueprint(auth)
+    app.register_blueprint(directory)
+    if app.config["DEVELOPMENT"]:
+        from campaign.devtools import bp as devtools
+
+        app.register_blueprint(devtools)
+
+
+def register_error_pages(app: Flask) -> None:
+    def page(status: int, title: str, message: str):
+        return render_template("error.html", title=title, message=message), status
+
+    app.register_error_handler(
+        403, lambda e: page(403, "You cannot do that", "Your role does not allow this.")
+    )
+    app.register_error_handler(
+        404, lambda e: page(404, "Page not found", "Check the address, or go back and try again.")
+    )
+    app.register_error_handler(
+        410, lambda e: page(410, "This link no longer works", "Ask for a new one.")
+    )
+    app.register_error_handler(
+        413,
+        lambda e: page(
+            413,
+            "The file is too large",
+            f"Files can be at most {app.config['MAX_CONTENT_LENGTH'] // (1024 * 1024)} MB. "
+            "Nothing was imported.",
+        ),
+    )
+    app.register_error_handler(
+        429,
+        lambda e: page(
+            429, "Too many requests", "Wait a few minutes before asking for another link."
+        ),
+    )
+    app.register_error_handler(
+        CSRFError,
+        lambda e: page(
+            400,
+            "The form had expired",
+            "Nothing was changed. Go back, reload the page and try again.",
+        ),
+    )
+
+
+def register_template_helpers(app: Flask) -> None:
+    from campaign import formatting
+
+    app.jinja_env.filters.update(
+        plural=formatting.plural, number=formatting.number, money=formatting.money
+    )

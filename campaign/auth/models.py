@@ -1,0 +1,32 @@
+"""Single-use sign-in links."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import DateTime, ForeignKey, String, func
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from campaign.directory.models import User
+from campaign.extensions import db
+
+
+class LoginToken(db.Model):
+    """An emailed sign-in link. Only the SHA-256 of the secret is stored."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(32), default="sign-in")
+    # Where to go after signing in (a path inside this app), e.g. a consultation.
+    next_path: Mapped[str] = mapped_column(String(500), default="")
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    expires: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    user: Mapped[User] = relationship()
+
+    def usable(self, now: datetime | None = None) -> bool:
+        now = now or datetime.now(UTC)
+        expires = self.expires if self.expires.tzinfo else self.expires.replace(tzinfo=UTC)
+        return self.used is None and now < expires

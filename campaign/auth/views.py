@@ -1,0 +1,78 @@
+"""Signing in by emailed link, and signing out."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from campaign.auth import services, tasks
+from campaign.auth.forms import ConfirmSignInForm, SignInForm
+from campaign.directory.services import dao_headships_of
+from campaign.extensions import limiter
+
+bp = Blueprint("auth", __name__)
+
+
+def _address_key() -> str:
+    return "sign-in:" + request.form.get("email", "").strip().lower()
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+@limiter.limit("5 per 15 minutes", key_func=_address_key, methods=["POST"])
+@limiter.limit("30 per hour", methods=["POST"])
+def sign_in():
+    form = SignInForm()
+    if form.validate_on_submit():
+        # Always queued, known address or not: same answer, same time.
+        tasks.send_sign_in_link(form.email.data.strip().lower())
+        return redirect(url_for("auth.check_email"))
+    return render_template("auth/sign_in.html", form=form)
+
+
+@bp.get("/sign-in/sent")
+def check_email():
+    return render_template("auth/check_email.html")
+
+
+@bp.get("/sign-in/<token>")
+def confirm(token: str):
+    login_token = services.usable_token(token)
+    if login_token is None:
+        return render_template("auth/link_expired.html"), 410
+    headships = dao_headships_of(login_token.user_id)
+    return render_template(
+        "auth/confirm.html",
+        form=ConfirmSignInForm(),
+        user=login_token.user,
+        schools=[h.school.name for h in headships],
+        job_title=headships[0].job_title if headships else "",
+    )
+
+
+@bp.post("/sign-in/<token>")
+def consume(token: str):
+    # CSRFProtect has already checked the form's token.
+    login_token = services.consume_token(token)
+    if login_token is None:
+        return render_template("auth/link_expired.html"), 410
+    login_user(login_token.user)
+    return redirect(login_token.next_path or url_for("auth.index"))
+
+
+@bp.post("/sign-out")
+@login_required
+def sign_out():
+    logout_user()
+    flash("You have signed out.")
+    return redirect(url_for("auth.sign_in"))
+
+
+@bp.get("/")
+def index():
+    """Send a signed-in user to their association; everyone else to sign in."""
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.sign_in"))
+    memberships = current_user.memberships
+    if len(memberships) == 1:
+        return redirect(url_for("directory.home", slug=memberships[0].association.slug))
+    return render_template("auth/choose_association.html", memberships=memberships)

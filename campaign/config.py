@@ -1,0 +1,63 @@
+"""Settings, read from the environment with embedded defaults.
+
+Every variable is listed in the README. Nothing here needs a network service:
+with no environment at all the app runs on a SQLite file and a file outbox.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def instance_path() -> Path:
+    return Path(os.environ.get("CAMPAIGN_INSTANCE", PROJECT_ROOT / "instance")).resolve()
+
+
+def _secret_key(instance: Path) -> str:
+    """Use SECRET_KEY if set, else one generated on first run and kept in instance/."""
+    if key := os.environ.get("SECRET_KEY"):
+        return key
+    path = instance / "secret_key"
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def from_environment() -> dict:
+    """Build the app's configuration from the environment."""
+    instance = instance_path()
+    development = os.environ.get("CAMPAIGN_ENV", "production") == "development"
+    return {
+        "INSTANCE": str(instance),
+        "DEVELOPMENT": development,
+        "SECRET_KEY": _secret_key(instance),
+        "SQLALCHEMY_DATABASE_URI": os.environ.get(
+            "DATABASE_URL", f"sqlite:///{instance / 'campaign.sqlite3'}"
+        ),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": os.environ.get("REDIS_URL", ""),
+        "BASE_URL": os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "campaigns@demo.example"),
+        "OUTBOX_DIR": os.environ.get("OUTBOX_DIR", str(instance / "outbox")),
+        "SENDGRID_API_KEY": os.environ.get("SENDGRID_API_KEY", ""),
+        "SENDGRID_API_HOST": os.environ.get("SENDGRID_API_HOST", "https://api.sendgrid.com"),
+        "PARLIAMENT_API_URL": os.environ.get(
+            "PARLIAMENT_API_URL", "https://members-api.parliament.uk"
+        ).rstrip("/"),
+        "LOGIN_TOKEN_MINUTES": int(os.environ.get("LOGIN_TOKEN_MINUTES", "30")),
+        "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_MB", "80")) * 1024 * 1024,
+        "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL") or "memory://",
+        "RATELIMIT_ENABLED": True,
+        "SESSION_COOKIE_SECURE": not development,
+        "REMEMBER_COOKIE_SECURE": not development,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "WTF_CSRF_TIME_LIMIT": None,
+    }

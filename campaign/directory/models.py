@@ -1,0 +1,199 @@
+"""Who the association is: its members, their schools, and the MPs who represent them."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    CheckConstraint,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from campaign.extensions import db
+
+
+class Role(enum.StrEnum):
+    LEAD = "lead"  # drafts, chases, sends
+    HEAD = "head"  # answers and signs for the schools they lead
+    VIEWER = "viewer"  # reads the register and progress, changes nothing
+
+
+class Association(db.Model):
+    """A body of schools that speaks with one voice; every page is scoped to one."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    memberships: Mapped[list[Membership]] = relationship(back_populates="association")
+
+    __table_args__ = (CheckConstraint("slug <> ''", name="slug_not_empty"),)
+
+
+class User(UserMixin, db.Model):
+    """A person who signs in by emailed link. Email is stored lower-cased."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    memberships: Mapped[list[Membership]] = relationship(back_populates="user")
+
+    __table_args__ = (CheckConstraint("email = lower(email)", name="email_lower"),)
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.email
+
+
+class Membership(db.Model):
+    """A user's role in one association."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    association_id: Mapped[int] = mapped_column(
+        ForeignKey("association.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[Role] = mapped_column(
+        Enum(
+            Role,
+            native_enum=False,
+            create_constraint=True,
+            length=16,
+            values_callable=lambda e: [m.value for m in e],
+        )
+    )
+
+    user: Mapped[User] = relationship(back_populates="memberships")
+    association: Mapped[Association] = relationship(back_populates="memberships")
+
+    __table_args__ = (UniqueConstraint("user_id", "association_id"),)
+
+
+class Constituency(db.Model):
+    """A Westminster constituency (2024 boundaries), keyed by its ONS code."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ons_code: Mapped[str] = mapped_column(String(9), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    region: Mapped[str] = mapped_column(String(100), default="")
+    country: Mapped[str] = mapped_column(String(50), default="")
+
+    mp: Mapped[Mp | None] = relationship(back_populates="constituency", uselist=False)
+
+
+class Mp(db.Model):
+    """The member of Parliament for a constituency: one per seat."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    constituency_id: Mapped[int] = mapped_column(
+        ForeignKey("constituency.id", ondelete="CASCADE"), unique=True
+    )
+    first_name: Mapped[str] = mapped_column(String(100), default="")
+    last_name: Mapped[str] = mapped_column(String(100), default="")
+    # Parliament's correspondence name ("Dame Priti Patel MP") once refreshed.
+    display_as: Mapped[str] = mapped_column(String(200), default="")
+    party: Mapped[str] = mapped_column(String(100), default="")
+    email: Mapped[str] = mapped_column(String(320), default="")
+    postal_address: Mapped[str] = mapped_column(String(500), default="")
+    # Id in Parliament's Members API; filled in by `campaign mps refresh`.
+    parliament_id: Mapped[int | None] = mapped_column(Integer)
+
+    constituency: Mapped[Constituency] = relationship(back_populates="mp")
+
+    @property
+    def name(self) -> str:
+        return self.display_as or f"{self.first_name} {self.last_name}".strip()
+
+
+class School(db.Model):
+    """An establishment from the DfE register (GIAS), shared reference data keyed by URN."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    urn: Mapped[int] = mapped_column(Integer, unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    type: Mapped[str] = mapped_column(String(100), default="")
+    phase: Mapped[str] = mapped_column(String(50), default="")
+    status: Mapped[str] = mapped_column(String(50), default="")
+    local_authority: Mapped[str] = mapped_column(String(100), default="", index=True)
+    street: Mapped[str] = mapped_column(String(200), default="")
+    locality: Mapped[str] = mapped_column(String(200), default="")
+    address3: Mapped[str] = mapped_column(String(200), default="")
+    town: Mapped[str] = mapped_column(String(100), default="")
+    county: Mapped[str] = mapped_column(String(100), default="")
+    postcode: Mapped[str] = mapped_column(String(16), default="")
+    pupils: Mapped[int | None] = mapped_column(Integer)
+    head_title: Mapped[str] = mapped_column(String(50), default="")
+    head_first_name: Mapped[str] = mapped_column(String(100), default="")
+    head_last_name: Mapped[str] = mapped_column(String(100), default="")
+    head_job_title: Mapped[str] = mapped_column(String(100), default="")
+    # The ONS code as the register gives it; the link below is set only when known.
+    constituency_code: Mapped[str] = mapped_column(String(9), default="", index=True)
+    constituency_name: Mapped[str] = mapped_column(String(200), default="")
+    constituency_id: Mapped[int | None] = mapped_column(
+        ForeignKey("constituency.id", ondelete="SET NULL"), index=True
+    )
+
+    constituency: Mapped[Constituency | None] = relationship()
+    headships: Mapped[list[Headship]] = relationship(back_populates="school")
+
+    __table_args__ = (CheckConstraint("urn > 0", name="urn_positive"),)
+
+    @property
+    def address_lines(self) -> list[str]:
+        parts = [self.street, self.locality, self.address3, self.town, self.county, self.postcode]
+        return [p for p in parts if p]
+
+    @property
+    def register_head(self) -> str:
+        return " ".join(
+            p for p in (self.head_title, self.head_first_name, self.head_last_name) if p
+        )
+
+
+class SchoolMembership(db.Model):
+    """A school belongs to an association."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"))
+    association_id: Mapped[int] = mapped_column(
+        ForeignKey("association.id", ondelete="CASCADE"), index=True
+    )
+    joined: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    school: Mapped[School] = relationship()
+
+    __table_args__ = (UniqueConstraint("school_id", "association_id"),)
+
+
+class Headship(db.Model):
+    """A person leads a school, as the association's own roster says.
+
+    Kept per association: one association's roster never changes another's.
+    A head may lead several schools; a school may have co-heads.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    association_id: Mapped[int] = mapped_column(
+        ForeignKey("association.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"))
+    # "Headteacher", "Principal", "Executive Headteacher": the role as it will be signed.
+    job_title: Mapped[str] = mapped_column(String(100), default="")
+
+    user: Mapped[User] = relationship()
+    school: Mapped[School] = relationship(back_populates="headships")
+
+    __table_args__ = (UniqueConstraint("association_id", "user_id", "school_id"),)

@@ -1,0 +1,113 @@
+"""Import of the association's own roster: who leads each member school, and their email."""
+
+from __future__ import annotations
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import select
+
+from campaign.directory.csvfile import ImportSummary, column, read_rows
+from campaign.directory.models import (
+    Association,
+    Headship,
+    Membership,
+    Role,
+    School,
+    SchoolMembership,
+    User,
+)
+from campaign.extensions import db
+
+REQUIRED = ["URN", "Email"]
+
+
+def normalise_email(text: str) -> str:
+    """The address as stored, or ValueError naming what is wrong with it."""
+    try:
+        return validate_email(text.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def get_or_create_user(email: str, name: str = "") -> tuple[User, bool]:
+    """The user with this (normalised) email, creating them if new."""
+    user = db.session.scalar(select(User).where(User.email == email))
+    if user:
+        return user, False
+    user = User(email=email, name=name)
+    db.session.add(user)
+    db.session.flush()
+    return user, True
+
+
+def ensure_membership(user: User, association: Association, role: Role) -> Membership:
+    """Give the user a role in the association unless they already have one."""
+    membership = db.session.scalar(
+        select(Membership).where(
+            Membership.user_id == user.id, Membership.association_id == association.id
+        )
+    )
+    if membership is None:
+        membership = Membership(user=user, association=association, role=role)
+        db.session.add(membership)
+    return membership
+
+
+def import_roster(association: Association, data: bytes) -> ImportSummary:
+    """Create or update heads and their headships from a `URN, School, Head name, Email, Role` CSV.
+
+    A row whose URN is not a member school, or whose email is invalid, is
+    rejected with its line; the rest go in one transaction. The caller commits.
+    """
+    summary = ImportSummary()
+    schools = {
+        school.urn: school
+        for school in db.session.scalars(
+            select(School)
+            .join(SchoolMembership)
+            .where(SchoolMembership.association_id == association.id)
+        )
+    }
+    for line, row in read_rows(data, REQUIRED, "an association roster (URN, Email columns)"):
+        summary.read += 1
+        urn_text = row["URN"]
+        school = schools.get(int(urn_text)) if urn_text.isdigit() else None
+        if school is None:
+            summary.reject(line, f'URN "{urn_text}" is not a member school of {association.name}.')
+            continue
+        try:
+            email = normalise_email(row["Email"])
+        except ValueError as exc:
+            summary.reject(line, f'Email "{row["Email"]}" is not valid: {exc}')
+            continue
+        name, job_title = column(row, "Head name"), column(row, "Role")
+
+        user, created = get_or_create_user(email, name)
+        changed = False
+        if not created and name and user.name != name:
+            user.name = name
+            changed = True
+        ensure_membership(user, association, Role.HEAD)
+        headship = db.session.scalar(
+            select(Headship).where(
+                Headship.association_id == association.id,
+                Headship.user_id == user.id,
+                Headship.school_id == school.id,
+            )
+        )
+        if headship is None:
+            db.session.add(
+                Headship(
+                    association_id=association.id, user=user, school=school, job_title=job_title
+                )
+            )
+            summary.added += 1
+            continue
+        if headship.job_title != job_title:
+            headship.job_title = job_title
+            changed = True
+        if changed:
+            summary.updated += 1
+        else:
+            summary.unchanged += 1
+    db.session.flush()
+    return summary

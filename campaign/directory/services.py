@@ -1,0 +1,239 @@
+"""Queries and operations on the register, each scoped to one association."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from campaign.directory.models import (
+    Association,
+    Constituency,
+    Headship,
+    Membership,
+    Mp,
+    Role,
+    School,
+    SchoolMembership,
+    User,
+)
+from campaign.directory.roster import ensure_membership, get_or_create_user, normalise_email
+from campaign.extensions import db
+
+
+class AssociationExists(Exception):
+    """An association with this slug already exists."""
+
+
+def create_association(slug: str, name: str, lead_email: str) -> Association:
+    """Create an association and its first lead. The caller commits."""
+    slug = slug.strip().lower()
+    if db.session.scalar(select(Association).where(Association.slug == slug)):
+        raise AssociationExists(f'An association with the slug "{slug}" already exists.')
+    association = Association(slug=slug, name=name.strip())
+    db.session.add(association)
+    lead, _ = get_or_create_user(normalise_email(lead_email))
+    db.session.flush()
+    ensure_membership(lead, association, Role.LEAD).role = Role.LEAD
+    return association
+
+
+def association_by_slug(slug: str) -> Association | None:
+    return db.session.scalar(select(Association).where(Association.slug == slug))
+
+
+def dao_membership(user_id: int, slug: str) -> Membership | None:
+    """The user's membership of the association with this slug, if any."""
+    return db.session.scalar(
+        select(Membership)
+        .join(Association)
+        .where(Membership.user_id == user_id, Association.slug == slug)
+        .options(joinedload(Membership.association))
+    )
+
+
+def _member_schools(association_id: int) -> Select:
+    return (
+        select(School)
+        .join(SchoolMembership, SchoolMembership.school_id == School.id)
+        .where(SchoolMembership.association_id == association_id)
+    )
+
+
+@dataclass
+class SchoolRow:
+    school: School
+    heads: list[Headship]
+
+
+@dataclass
+class Page:
+    rows: list[SchoolRow]
+    total: int
+    page: int
+    pages: int
+
+
+def dao_member_schools(
+    association_id: int,
+    *,
+    la: str = "",
+    constituency: str = "",
+    query: str = "",
+    page: int = 1,
+    per_page: int = 100,
+) -> Page:
+    """One page of member schools, with the association's heads for each."""
+    stmt = _member_schools(association_id)
+    if la:
+        stmt = stmt.where(School.local_authority == la)
+    if constituency:
+        stmt = stmt.where(School.constituency_code == constituency)
+    if query:
+        like = f"%{query.lower()}%"
+        stmt = stmt.where(
+            or_(func.lower(School.name).like(like), func.lower(School.postcode).like(like))
+        )
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    pages = max(1, -(-total // per_page))
+    page = min(max(page, 1), pages)
+    schools = db.session.scalars(
+        stmt.options(joinedload(School.constituency).joinedload(Constituency.mp))
+        .order_by(School.name, School.urn)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    heads = _heads_by_school(association_id, [s.id for s in schools])
+    return Page([SchoolRow(s, heads.get(s.id, [])) for s in schools], total, page, pages)
+
+
+def _heads_by_school(association_id: int, school_ids: list[int]) -> dict[int, list[Headship]]:
+    heads: dict[int, list[Headship]] = {}
+    for headship in db.session.scalars(
+        select(Headship)
+        .where(Headship.association_id == association_id, Headship.school_id.in_(school_ids))
+        .options(joinedload(Headship.user))
+        .order_by(Headship.id)
+    ):
+        heads.setdefault(headship.school_id, []).append(headship)
+    return heads
+
+
+def dao_local_authorities(association_id: int) -> list[str]:
+    stmt = _member_schools(association_id).with_only_columns(School.local_authority).distinct()
+    return sorted(la for la in db.session.scalars(stmt) if la)
+
+
+def dao_member_school(association_id: int, urn: int) -> SchoolRow | None:
+    """A member school by URN, or None if it is not this association's."""
+    school = db.session.scalar(_member_schools(association_id).where(School.urn == urn))
+    if school is None:
+        return None
+    return SchoolRow(school, _heads_by_school(association_id, [school.id]).get(school.id, []))
+
+
+def dao_schools_led_by(association_id: int, user_id: int) -> list[School]:
+    """The schools this user leads in this association."""
+    return list(
+        db.session.scalars(
+            select(School)
+            .join(Headship, Headship.school_id == School.id)
+            .where(Headship.association_id == association_id, Headship.user_id == user_id)
+            .options(joinedload(School.constituency).joinedload(Constituency.mp))
+            .order_by(School.name)
+        )
+    )
+
+
+@dataclass
+class MpRow:
+    constituency: Constituency
+    schools: int
+    pupils: int
+
+
+def dao_mps_for_members(association_id: int) -> list[MpRow]:
+    """Each constituency holding member schools, with its MP, school and pupil counts."""
+    stmt = (
+        select(Constituency, func.count(School.id), func.coalesce(func.sum(School.pupils), 0))
+        .join(School, School.constituency_id == Constituency.id)
+        .join(SchoolMembership, SchoolMembership.school_id == School.id)
+        .where(SchoolMembership.association_id == association_id)
+        .group_by(Constituency.id)
+        .options(selectinload(Constituency.mp))
+        .order_by(Constituency.name)
+    )
+    return [MpRow(c, n, int(p)) for c, n, p in db.session.execute(stmt)]
+
+
+def dao_schools_needing_attention(association_id: int) -> list[School]:
+    """Member schools whose constituency code matches no known constituency."""
+    return list(
+        db.session.scalars(
+            _member_schools(association_id)
+            .where(School.constituency_id.is_(None))
+            .order_by(School.name)
+        )
+    )
+
+
+def dao_schools_without_head(association_id: int) -> list[School]:
+    """Member schools nobody on the association's roster leads."""
+    has_head = (
+        select(Headship.id)
+        .where(Headship.association_id == association_id, Headship.school_id == School.id)
+        .exists()
+    )
+    return list(
+        db.session.scalars(_member_schools(association_id).where(~has_head).order_by(School.name))
+    )
+
+
+@dataclass
+class Counts:
+    schools: int
+    heads: int
+    constituencies: int
+    needing_attention: int
+    without_head: int
+
+
+def dao_counts(association_id: int) -> Counts:
+    schools = _member_schools(association_id).subquery()
+    count = lambda stmt: db.session.scalar(stmt) or 0  # noqa: E731
+    return Counts(
+        schools=count(select(func.count()).select_from(schools)),
+        heads=count(
+            select(func.count(func.distinct(Headship.user_id))).where(
+                Headship.association_id == association_id
+            )
+        ),
+        constituencies=count(
+            select(func.count(func.distinct(schools.c.constituency_id))).where(
+                schools.c.constituency_id.is_not(None)
+            )
+        ),
+        needing_attention=len(dao_schools_needing_attention(association_id)),
+        without_head=len(dao_schools_without_head(association_id)),
+    )
+
+
+def dao_all_mps_count() -> int:
+    return db.session.scalar(select(func.count(Mp.id))) or 0
+
+
+def dao_headships_of(user_id: int) -> list[Headship]:
+    """Every school the user leads, in any association."""
+    return list(
+        db.session.scalars(
+            select(Headship)
+            .where(Headship.user_id == user_id)
+            .options(joinedload(Headship.school))
+            .order_by(Headship.id)
+        )
+    )
+
+
+def dao_user(user_id: int) -> User | None:
+    return db.session.get(User, user_id)

@@ -1,0 +1,149 @@
+"""The association's register: member schools, heads, MPs, and imports.
+
+Every route here sits under /a/<slug>/ and is scoped to that association; a
+user who is not a member gets 404, exactly as if it did not exist.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, g, render_template, request
+from flask_login import current_user
+
+from campaign.directory import services
+from campaign.directory.csvfile import ImportRefused
+from campaign.directory.forms import RegisterUploadForm, RosterUploadForm
+from campaign.directory.models import Role
+from campaign.directory.register import import_register
+from campaign.directory.roster import import_roster
+from campaign.extensions import db, login_manager
+
+bp = Blueprint("directory", __name__, url_prefix="/a/<slug>")
+
+
+@bp.url_value_preprocessor
+def pull_slug(endpoint, values):
+    g.slug = values.pop("slug")
+
+
+@bp.url_defaults
+def add_slug(endpoint, values):
+    if "slug" not in values and "slug" in g:
+        values["slug"] = g.slug
+
+
+@bp.before_request
+def load_membership():
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    g.membership = services.dao_membership(current_user.id, g.slug)
+    if g.membership is None:
+        abort(404)
+    g.association = g.membership.association
+
+
+def require(*roles: Role) -> None:
+    if g.membership.role not in roles:
+        abort(403)
+
+
+@bp.get("/")
+def home():
+    association_id = g.association.id
+    my_schools = services.dao_schools_led_by(association_id, current_user.id)
+    counts = None
+    if g.membership.role in (Role.LEAD, Role.VIEWER):
+        counts = services.dao_counts(association_id)
+    return render_template("directory/home.html", my_schools=my_schools, counts=counts)
+
+
+@bp.get("/schools")
+def schools():
+    require(Role.LEAD, Role.VIEWER)
+    la = request.args.get("la", "")
+    query = request.args.get("q", "").strip()
+    constituency = request.args.get("constituency", "").strip().upper()
+    page = services.dao_member_schools(
+        g.association.id,
+        la=la,
+        constituency=constituency,
+        query=query,
+        page=request.args.get("page", 1, type=int),
+    )
+    return render_template(
+        "directory/schools.html",
+        page=page,
+        la=la,
+        query=query,
+        constituency=constituency,
+        local_authorities=services.dao_local_authorities(g.association.id),
+    )
+
+
+@bp.get("/schools/<int:urn>")
+def school(urn: int):
+    row = services.dao_member_school(g.association.id, urn)
+    if row is None:
+        abort(404)
+    leads_it = any(h.user_id == current_user.id for h in row.heads)
+    if g.membership.role == Role.HEAD and not leads_it:
+        abort(404)
+    return render_template("directory/school.html", row=row)
+
+
+@bp.get("/mps")
+def mps():
+    require(Role.LEAD, Role.VIEWER)
+    return render_template(
+        "directory/mps.html", rows=services.dao_mps_for_members(g.association.id)
+    )
+
+
+@bp.get("/needs-attention")
+def needs_attention():
+    require(Role.LEAD, Role.VIEWER)
+    return render_template(
+        "directory/needs_attention.html",
+        unknown_constituency=services.dao_schools_needing_attention(g.association.id),
+        without_head=services.dao_schools_without_head(g.association.id),
+    )
+
+
+@bp.route("/imports", methods=["GET", "POST"])
+def imports():
+    require(Role.LEAD)
+    register_form = RegisterUploadForm(prefix="register")
+    roster_form = RosterUploadForm(prefix="roster")
+    summary, what, error = None, None, None
+    if register_form.submit.data and register_form.validate_on_submit():
+        what = "schools register"
+        las = (register_form.local_authorities.data or "").split(",")
+        summary, error = _run_import(
+            lambda data: import_register(
+                g.association, data, phase=register_form.phase.data or None, local_authorities=las
+            ),
+            register_form.file.data,
+        )
+    elif roster_form.submit.data and roster_form.validate_on_submit():
+        what = "roster"
+        summary, error = _run_import(
+            lambda data: import_roster(g.association, data), roster_form.file.data
+        )
+    status = 400 if error or register_form.errors or roster_form.errors else 200
+    return render_template(
+        "directory/imports.html",
+        register_form=register_form,
+        roster_form=roster_form,
+        summary=summary,
+        what=what,
+        error=error,
+    ), status
+
+
+def _run_import(run, upload):
+    try:
+        summary = run(upload.read())
+    except ImportRefused as exc:
+        db.session.rollback()
+        return None, str(exc)
+    db.session.commit()
+    return summary, None

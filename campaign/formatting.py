@@ -1,0 +1,19 @@
+"""Plain-English numbers for pages and letters: "1 school", "2 schools", "£1,250,000"."""
+
+from __future__ import annotations
+
+
+def number(value: int | float | None) -> str:
+    return "" if value is None else f"{value:,}"
+
+
+def plural(count: int, singular: str, plural_form: str | None = None) -> str:
+    """`plural(2, "school")` is "2 schools"."""
+    word = singular if count == 1 else (plural_form or singular + "s")
+    return f"{count:,} {word}"
+
+
+def money(pounds: int | float | None) -> str:
+    if pounds is None:
+        return ""
+    return f"£{pounds:,.0f}" if float(pounds).is_integer() else f"£{pounds:,.2f}"

@@ -1,0 +1,115 @@
+"""Fixtures: the app on SQLite and (when TEST_DATABASE_URL is set) on PostgreSQL.
+
+Each backend is migrated once per run with Alembic, the same way `campaign db
+upgrade` does; each test starts from empty tables. PostgreSQL gets a fresh
+schema per run, dropped at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+from pathlib import Path
+
+# Before the app is imported: the task queue and secret key live in the instance folder.
+os.environ["CAMPAIGN_INSTANCE"] = tempfile.mkdtemp(prefix="campaign-test-")
+os.environ.pop("REDIS_URL", None)
+os.environ.pop("DATABASE_URL", None)
+os.environ.pop("SENDGRID_API_KEY", None)
+
+import pytest  # noqa: E402
+import sqlalchemy as sa  # noqa: E402
+from flask_migrate import upgrade  # noqa: E402
+
+from campaign import create_app  # noqa: E402
+from campaign.extensions import db  # noqa: E402
+
+DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+IN_CI = os.environ.get("CI") == "true"
+
+
+def _backends() -> list:
+    postgres = pytest.param("postgresql", id="postgresql")
+    if not os.environ.get("TEST_DATABASE_URL"):
+        if IN_CI:
+            raise RuntimeError("CI must set TEST_DATABASE_URL so the PostgreSQL tests run.")
+        postgres = pytest.param(
+            "postgresql",
+            id="postgresql",
+            marks=pytest.mark.skip(reason="TEST_DATABASE_URL is not set: no PostgreSQL to test"),
+        )
+    return [pytest.param("sqlite", id="sqlite"), postgres]
+
+
+@pytest.fixture(scope="session", params=_backends())
+def database_url(request, tmp_path_factory):
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+        _migrate(url)
+        yield url
+        return
+    base = sa.make_url(os.environ["TEST_DATABASE_URL"])
+    schema = f"test_{secrets.token_hex(6)}"
+    admin = sa.create_engine(base)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    url = base.update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        _migrate(url.render_as_string(hide_password=False))
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def _config(url: str, tmp: Path | None = None) -> dict:
+    return {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": url,
+        "SECRET_KEY": "test",
+        "TASKS_IMMEDIATE": True,
+        "RATELIMIT_ENABLED": False,
+        "WTF_CSRF_ENABLED": False,
+        "SESSION_COOKIE_SECURE": False,
+        "OUTBOX_DIR": str(tmp or tempfile.mkdtemp()),
+        "BASE_URL": "http://localhost",
+    }
+
+
+def _migrate(url: str) -> None:
+    app = create_app(_config(url))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    app = create_app(_config(database_url, tmp_path / "outbox"))
+    with app.app_context():
+        yield app
+        db.session.remove()
+        with db.engine.begin() as conn:
+            for table in reversed(db.metadata.sorted_tables):
+                conn.execute(table.delete())
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def outbox(app):
+    """The emails the file backend wrote, parsed, oldest first."""
+    from tests.factories import read_outbox
+
+    return lambda: read_outbox(app)
