@@ -20,6 +20,7 @@ os.environ.pop("SENDGRID_API_KEY", None)
 
 import pytest  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
+from flask.testing import FlaskClient  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 
 from campaign import create_app  # noqa: E402
@@ -85,9 +86,19 @@ def _migrate(url: str) -> None:
         db.engine.dispose()
 
 
+class IsolatedClient(FlaskClient):
+    """Each request gets its own app context (its own `g` and DB session), as in
+    production, even though the test itself holds one open for factories."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def app(database_url, tmp_path):
     app = create_app(_config(database_url, tmp_path / "outbox"))
+    app.test_client_class = IsolatedClient
     with app.app_context():
         yield app
         db.session.remove()

@@ -6,6 +6,7 @@ from wtforms.validators import DataRequired, Email, Length
 class SignInForm(FlaskForm):
     email = EmailField(
         "Email address",
+        filters=[lambda value: value.strip() if value else value],
         validators=[
             DataRequired("Enter your email address"),
             Email("Enter an email address in the correct format, like name@school.org.uk"),

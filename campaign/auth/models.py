@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, ForeignKey, String, func
+from sqlalchemy import ForeignKey, String, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campaign.directory.models import User
 from campaign.extensions import db
+from campaign.types import UtcDateTime
 
 
 class LoginToken(db.Model):
@@ -20,13 +21,11 @@ class LoginToken(db.Model):
     purpose: Mapped[str] = mapped_column(String(32), default="sign-in")
     # Where to go after signing in (a path inside this app), e.g. a consultation.
     next_path: Mapped[str] = mapped_column(String(500), default="")
-    created: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    expires: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    used: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
+    expires: Mapped[datetime] = mapped_column(UtcDateTime)
+    used: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     user: Mapped[User] = relationship()
 
     def usable(self, now: datetime | None = None) -> bool:
-        now = now or datetime.now(UTC)
-        expires = self.expires if self.expires.tzinfo else self.expires.replace(tzinfo=UTC)
-        return self.used is None and now < expires
+        return self.used is None and (now or datetime.now(UTC)) < self.expires

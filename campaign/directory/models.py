@@ -8,7 +8,6 @@ from datetime import datetime
 from flask_login import UserMixin
 from sqlalchemy import (
     CheckConstraint,
-    DateTime,
     Enum,
     ForeignKey,
     Integer,
@@ -19,6 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campaign.extensions import db
+from campaign.types import UtcDateTime
 
 
 class Role(enum.StrEnum):
@@ -33,7 +33,7 @@ class Association(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    created: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="association")
 
@@ -46,7 +46,7 @@ class User(UserMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)
     name: Mapped[str] = mapped_column(String(200), default="")
-    created: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="user")
 
@@ -170,7 +170,7 @@ class SchoolMembership(db.Model):
     association_id: Mapped[int] = mapped_column(
         ForeignKey("association.id", ondelete="CASCADE"), index=True
     )
-    joined: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    joined: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
 
     school: Mapped[School] = relationship()
 
