@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from pathlib import Path
 
@@ -175,8 +176,10 @@ def worker(workers: int) -> None:
     from campaign.auth import tasks as _auth_tasks  # noqa: F401  (register the tasks)
     from campaign.extensions import huey
 
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     tasks.set_worker_app(current_app._get_current_object())
-    Consumer(huey, workers=workers, worker_type="thread").run()
+    # Poll at least once a second: a sign-in link should arrive while the person waits.
+    Consumer(huey, workers=workers, worker_type="thread", max_delay=1.0).run()
 
 
 if __name__ == "__main__":  # pragma: no cover
