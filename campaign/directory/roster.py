@@ -67,6 +67,7 @@ def import_roster(association: Association, data: bytes) -> ImportSummary:
             .where(SchoolMembership.association_id == association.id)
         )
     }
+    rows = []
     for line, row in read_rows(data, REQUIRED, "an association roster (URN, Email columns)"):
         summary.read += 1
         urn_text = row["URN"]
@@ -79,27 +80,43 @@ def import_roster(association: Association, data: bytes) -> ImportSummary:
         except ValueError as exc:
             summary.reject(line, f'Email "{row["Email"]}" is not valid: {exc}')
             continue
-        name, job_title = column(row, "Head name"), column(row, "Role")
+        rows.append((school, email, column(row, "Head name"), column(row, "Role")))
 
-        user, created = get_or_create_user(email, name)
+    # Load everything the rows touch up front: one query per kind, not per row.
+    users = _users_by_email({email for _, email, _, _ in rows})
+    members = set(
+        db.session.scalars(
+            select(User.email)
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.association_id == association.id)
+        )
+    )
+    headships = {
+        (email, headship.school_id): headship
+        for email, headship in db.session.execute(
+            select(User.email, Headship)
+            .join(Headship, Headship.user_id == User.id)
+            .where(Headship.association_id == association.id)
+        )
+    }
+    for school, email, name, job_title in rows:
+        user = users.get(email)
         changed = False
-        if not created and name and user.name != name:
+        if user is None:
+            user = users[email] = User(email=email, name=name)
+            db.session.add(user)
+        elif name and user.name != name:
             user.name = name
             changed = True
-        ensure_membership(user, association, Role.HEAD)
-        headship = db.session.scalar(
-            select(Headship).where(
-                Headship.association_id == association.id,
-                Headship.user_id == user.id,
-                Headship.school_id == school.id,
-            )
-        )
+        if email not in members:
+            db.session.add(Membership(user=user, association=association, role=Role.HEAD))
+            members.add(email)
+        headship = headships.get((email, school.id))
         if headship is None:
-            db.session.add(
-                Headship(
-                    association_id=association.id, user=user, school=school, job_title=job_title
-                )
+            headships[(email, school.id)] = Headship(
+                association_id=association.id, user=user, school=school, job_title=job_title
             )
+            db.session.add(headships[(email, school.id)])
             summary.added += 1
             continue
         if headship.job_title != job_title:
@@ -111,3 +128,14 @@ def import_roster(association: Association, data: bytes) -> ImportSummary:
             summary.unchanged += 1
     db.session.flush()
     return summary
+
+
+def _users_by_email(emails: set[str]) -> dict[str, User]:
+    found: dict[str, User] = {}
+    ordered = sorted(emails)
+    for start in range(0, len(ordered), 1000):
+        batch = ordered[start : start + 1000]
+        found.update(
+            (u.email, u) for u in db.session.scalars(select(User).where(User.email.in_(batch)))
+        )
+    return found
