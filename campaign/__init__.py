@@ -98,5 +98,8 @@ def register_template_helpers(app: Flask) -> None:
     from campaign import formatting
 
     app.jinja_env.filters.update(
-        plural=formatting.plural, number=formatting.number, money=formatting.money
+        plural=formatting.plural,
+        number=formatting.number,
+        money=formatting.money,
+        when=formatting.when,
     )

@@ -174,6 +174,7 @@ def worker(workers: int) -> None:
 
     from campaign import tasks
     from campaign.auth import tasks as _auth_tasks  # noqa: F401  (register the tasks)
+    from campaign.directory import tasks as _directory_tasks  # noqa: F401
     from campaign.extensions import huey
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+LONDON = ZoneInfo("Europe/London")
+
 
 def number(value: int | float | None) -> str:
     return "" if value is None else f"{value:,}"
@@ -17,3 +22,13 @@ def money(pounds: int | float | None) -> str:
     if pounds is None:
         return ""
     return f"£{pounds:,.0f}" if float(pounds).is_integer() else f"£{pounds:,.2f}"
+
+
+def when(moment: datetime | None) -> str:
+    """ "23 November 2026 at 5:04pm", in UK time."""
+    if moment is None:
+        return ""
+    local = moment.astimezone(LONDON)
+    hour = local.strftime("%I").lstrip("0")
+    time = f"{hour}{local:%p}".lower() if local.minute == 0 else f"{hour}:{local:%M%p}".lower()
+    return f"{local.day} {local:%B %Y} at {time}"

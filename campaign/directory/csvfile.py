@@ -17,6 +17,10 @@ from dataclasses import asdict, dataclass, field
 _C1 = re.compile("[\x80-\x9f]")
 
 
+# Long imports report how many rows they have read this often.
+PROGRESS_EVERY = 500
+
+
 class ImportRefused(Exception):
     """The file as a whole cannot be imported; nothing was written."""
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import UTC, datetime
 
 from flask_login import UserMixin
 from sqlalchemy import (
+    JSON,
     CheckConstraint,
     Enum,
     ForeignKey,
     Integer,
+    LargeBinary,
     String,
     UniqueConstraint,
     func,
@@ -197,3 +199,67 @@ class Headship(db.Model):
     school: Mapped[School] = relationship(back_populates="headships")
 
     __table_args__ = (UniqueConstraint("association_id", "user_id", "school_id"),)
+
+
+class ImportState(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    REFUSED = "refused"  # the file as a whole was not of the expected kind
+    FAILED = "failed"  # something broke; nothing was written
+
+
+FINISHED = {ImportState.DONE, ImportState.REFUSED, ImportState.FAILED}
+
+
+class ImportJob(db.Model):
+    """An uploaded register or roster, imported in the background.
+
+    The upload is kept in the row (not on one machine's disk) until the import
+    finishes, so any worker can run it.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    association_id: Mapped[int] = mapped_column(
+        ForeignKey("association.id", ondelete="CASCADE"), index=True
+    )
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(16))  # "register" or "roster"
+    filename: Mapped[str] = mapped_column(String(255), default="")
+    options: Mapped[dict] = mapped_column(JSON, default=dict)
+    data: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
+    # A cheap estimate of the data rows, for the progress bar.
+    rows_expected: Mapped[int] = mapped_column(Integer, default=0)
+    state: Mapped[ImportState] = mapped_column(
+        Enum(
+            ImportState,
+            native_enum=False,
+            create_constraint=True,
+            length=16,
+            values_callable=lambda e: [m.value for m in e],
+        ),
+        default=ImportState.QUEUED,
+    )
+    summary: Mapped[dict | None] = mapped_column(JSON)
+    error: Mapped[str] = mapped_column(String(2000), default="")
+    created: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
+    finished: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    __table_args__ = (CheckConstraint("kind IN ('register', 'roster')", name="kind_known"),)
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state in FINISHED
+
+    def start(self) -> None:
+        if self.state is not ImportState.QUEUED:
+            raise ValueError(f"An import that is {self.state} cannot start.")
+        self.state = ImportState.RUNNING
+
+    def finish(self, state: ImportState, *, summary: dict | None = None, error: str = "") -> None:
+        """Record the outcome once; a finished import is never overwritten."""
+        if self.is_finished:
+            raise ValueError(f"This import has already finished ({self.state}).")
+        self.state, self.summary, self.error = state, summary, error
+        self.data = b""
+        self.finished = datetime.now(UTC)

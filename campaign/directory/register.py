@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from sqlalchemy import select
 
-from campaign.directory.csvfile import ImportSummary, column, read_rows
+from campaign.directory.csvfile import PROGRESS_EVERY, ImportSummary, column, read_rows
 from campaign.directory.models import Association, Constituency, School, SchoolMembership
 from campaign.extensions import db
 
@@ -42,6 +42,7 @@ def import_register(
     *,
     phase: str | None = None,
     local_authorities: Iterable[str] = (),
+    progress: Callable[[int], None] | None = None,
 ) -> ImportSummary:
     """Add or update the association's member schools from a GIAS file, in one transaction.
 
@@ -55,6 +56,8 @@ def import_register(
 
     for line, row in read_rows(data, REQUIRED, "a GIAS schools register file"):
         summary.read += 1
+        if progress and summary.read % PROGRESS_EVERY == 0:
+            progress(summary.read)
         fields = {attr: column(row, header) for attr, header in GIAS_COLUMNS.items()}
         if (
             (wanted_phase and fields["phase"].lower() != wanted_phase)

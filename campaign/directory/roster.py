@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 
-from campaign.directory.csvfile import ImportSummary, column, read_rows
+from campaign.directory.csvfile import PROGRESS_EVERY, ImportSummary, column, read_rows
 from campaign.directory.models import (
     Association,
     Headship,
@@ -52,7 +54,9 @@ def ensure_membership(user: User, association: Association, role: Role) -> Membe
     return membership
 
 
-def import_roster(association: Association, data: bytes) -> ImportSummary:
+def import_roster(
+    association: Association, data: bytes, progress: Callable[[int], None] | None = None
+) -> ImportSummary:
     """Create or update heads and their headships from a `URN, School, Head name, Email, Role` CSV.
 
     A row whose URN is not a member school, or whose email is invalid, is
@@ -70,6 +74,8 @@ def import_roster(association: Association, data: bytes) -> ImportSummary:
     rows = []
     for line, row in read_rows(data, REQUIRED, "an association roster (URN, Email columns)"):
         summary.read += 1
+        if progress and summary.read % PROGRESS_EVERY == 0:
+            progress(summary.read)
         urn_text = row["URN"]
         school = schools.get(int(urn_text)) if urn_text.isdigit() else None
         if school is None:

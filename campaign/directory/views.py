@@ -6,15 +6,18 @@ user who is not a member gets 404, exactly as if it did not exist.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, g, render_template, request
+from flask import Blueprint, abort, g, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from campaign.directory import services
-from campaign.directory.csvfile import ImportRefused
+from campaign.directory import services, tasks
 from campaign.directory.forms import RegisterUploadForm, RosterUploadForm
+from campaign.directory.imports import (
+    create_import_job,
+    dao_import_job,
+    dao_recent_import_jobs,
+    import_status,
+)
 from campaign.directory.models import Role
-from campaign.directory.register import import_register
-from campaign.directory.roster import import_roster
 from campaign.extensions import db, login_manager
 
 bp = Blueprint("directory", __name__, url_prefix="/a/<slug>")
@@ -113,37 +116,51 @@ def imports():
     require(Role.LEAD)
     register_form = RegisterUploadForm(prefix="register")
     roster_form = RosterUploadForm(prefix="roster")
-    summary, what, error = None, None, None
+    job = None
     if register_form.submit.data and register_form.validate_on_submit():
-        what = "schools register"
-        las = (register_form.local_authorities.data or "").split(",")
-        summary, error = _run_import(
-            lambda data: import_register(
-                g.association, data, phase=register_form.phase.data or None, local_authorities=las
-            ),
-            register_form.file.data,
+        upload = register_form.file.data
+        las = [la.strip() for la in (register_form.local_authorities.data or "").split(",")]
+        job = create_import_job(
+            g.association,
+            current_user,
+            "register",
+            upload.filename or "",
+            upload.read(),
+            phase=(register_form.phase.data or "").strip(),
+            local_authorities=[la for la in las if la],
         )
     elif roster_form.submit.data and roster_form.validate_on_submit():
-        what = "roster"
-        summary, error = _run_import(
-            lambda data: import_roster(g.association, data), roster_form.file.data
+        upload = roster_form.file.data
+        job = create_import_job(
+            g.association, current_user, "roster", upload.filename or "", upload.read()
         )
-    status = 400 if error or register_form.errors or roster_form.errors else 200
+    if job is not None:
+        db.session.commit()
+        tasks.run_import_job(job.id)  # save first, then queue the id
+        return redirect(url_for("directory.import_job", job_id=job.id))
+    status = 400 if register_form.errors or roster_form.errors else 200
     return render_template(
         "directory/imports.html",
         register_form=register_form,
         roster_form=roster_form,
-        summary=summary,
-        what=what,
-        error=error,
+        jobs=dao_recent_import_jobs(g.association.id),
     ), status
 
 
-def _run_import(run, upload):
-    try:
-        summary = run(upload.read())
-    except ImportRefused as exc:
-        db.session.rollback()
-        return None, str(exc)
-    db.session.commit()
-    return summary, None
+def _job_or_404(job_id: int):
+    require(Role.LEAD)
+    job = dao_import_job(g.association.id, job_id)
+    if job is None:
+        abort(404)
+    return job
+
+
+@bp.get("/imports/<int:job_id>")
+def import_job(job_id: int):
+    job = _job_or_404(job_id)
+    return render_template("directory/import_job.html", job=job, status=import_status(job))
+
+
+@bp.get("/imports/<int:job_id>.json")
+def import_job_status(job_id: int):
+    return jsonify(import_status(_job_or_404(job_id)))

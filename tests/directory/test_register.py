@@ -203,3 +203,12 @@ def test_bad_rows_are_reported_by_physical_line_and_the_rest_imported(app):
         ],
     }
     assert set(db.session.scalars(select(School.urn))) == {900101, 900103}
+
+
+def test_long_imports_report_progress(app):
+    association = make_association()
+    data = gias([open_school(str(900000 + i), f"School {i}") for i in range(1, 1201)])
+    seen: list[int] = []
+    summary = import_register(association, data, progress=seen.append)
+    assert summary.added == 1200
+    assert seen == [500, 1000]

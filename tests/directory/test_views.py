@@ -7,7 +7,8 @@ import io
 import pytest
 from sqlalchemy import func, select
 
-from campaign.directory.models import Role, School
+from campaign.directory.imports import run_import_job
+from campaign.directory.models import ImportJob, ImportState, Role, School, SchoolMembership
 from campaign.extensions import db
 from tests.conftest import DATA
 from tests.factories import (
@@ -110,7 +111,9 @@ def test_needs_attention_lists_unknown_constituency_codes(client, two_associatio
 def upload(client, kind: str, content: bytes, **fields):
     data = {f"{kind}-file": (io.BytesIO(content), f"{kind}.csv"), f"{kind}-submit": "1"}
     data.update({f"{kind}-{k}": v for k, v in fields.items()})
-    return client.post("/a/assoc-a/imports", data=data, content_type="multipart/form-data")
+    return client.post(
+        "/a/assoc-a/imports", data=data, content_type="multipart/form-data", follow_redirects=True
+    )
 
 
 def test_lead_uploads_register_and_roster_and_sees_the_summary(client, two_associations):
@@ -135,12 +138,50 @@ def test_lead_uploads_register_and_roster_and_sees_the_summary(client, two_assoc
 def test_upload_of_a_wrong_file_is_refused_and_changes_nothing(client, two_associations):
     sign_in(client, two_associations["lead_a"])
     before = db.session.scalar(select(func.count()).select_from(School))
-    response = upload(client, "register", b"Name,Town\nOakfield,Basildon\n")
-    assert response.status_code == 400
-    assert "no &#34;URN&#34; or &#34;EstablishmentName&#34; columns" in response.get_data(
-        as_text=True
-    )
+    page = upload(client, "register", b"Name,Town\nOakfield,Basildon\n").get_data(as_text=True)
+    assert "The file was not imported" in page
+    assert "no &#34;URN&#34; or &#34;EstablishmentName&#34; columns" in page
+    assert "Nothing was imported" in page
     assert db.session.scalar(select(func.count()).select_from(School)) == before
+    job = db.session.scalar(select(ImportJob))
+    assert job.state is ImportState.REFUSED and job.data == b""
+
+
+def test_import_runs_as_a_job_with_a_status_page_and_json(client, two_associations):
+    sign_in(client, two_associations["lead_a"])
+    register = (DATA / "demo" / "gias-east-of-england.csv").read_bytes()
+    response = client.post(
+        "/a/assoc-a/imports",
+        data={
+            "register-file": (io.BytesIO(register), "gias.csv"),
+            "register-phase": "",
+            "register-submit": "1",
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    job = db.session.scalar(select(ImportJob))
+    assert response.location == f"/a/assoc-a/imports/{job.id}"
+    assert job.state is ImportState.DONE and job.rows_expected == 245
+    status = client.get(f"/a/assoc-a/imports/{job.id}.json").get_json()
+    assert status["finished"] is True and status["read"] == 245
+    summary = status["summary"]
+    assert (summary["added"], summary["updated"], summary["skipped"]) == (243, 1, 1)
+    listing = client.get("/a/assoc-a/imports").get_data(as_text=True)
+    assert "gias.csv" in listing and "Imported" in listing
+    # Running the same job again (a retried task) does nothing.
+    run_import_job(job.id)
+    assert db.session.scalar(select(func.count()).select_from(SchoolMembership)) == 245
+
+
+def test_import_job_of_another_association_is_404(client, two_associations):
+    sign_in(client, two_associations["lead_a"])
+    upload(client, "roster", b"URN,Email\n900001,x@a.example\n")
+    job = db.session.scalar(select(ImportJob))
+    sign_in(client, two_associations["lead_b"])
+    assert client.get(f"/a/assoc-a/imports/{job.id}").status_code == 404
+    assert client.get(f"/a/assoc-b/imports/{job.id}").status_code == 404
+    assert client.get(f"/a/assoc-b/imports/{job.id}.json").status_code == 404
 
 
 def test_upload_must_be_a_csv(client, two_associations):
