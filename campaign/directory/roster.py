@@ -89,7 +89,7 @@ def import_roster(
         rows.append((school, email, column(row, "Head name"), column(row, "Role")))
 
     # Load everything the rows touch up front: one query per kind, not per row.
-    users = _users_by_email({email for _, email, _, _ in rows})
+    users = _users_by_email(association, {email for _, email, _, _ in rows})
     members = set(
         db.session.scalars(
             select(User.email)
@@ -136,11 +136,19 @@ def import_roster(
     return summary
 
 
-def _users_by_email(emails: set[str]) -> dict[str, User]:
-    found: dict[str, User] = {}
-    ordered = sorted(emails)
-    for start in range(0, len(ordered), 1000):
-        batch = ordered[start : start + 1000]
+def _users_by_email(association: Association, emails: set[str]) -> dict[str, User]:
+    """The existing users among these emails: the association's own in one query,
+    then anyone else (a head who is also in another association) in batches."""
+    found = {
+        user.email: user
+        for user in db.session.scalars(
+            select(User).join(Membership).where(Membership.association_id == association.id)
+        )
+        if user.email in emails
+    }
+    others = sorted(emails - found.keys())
+    for start in range(0, len(others), 1000):
+        batch = others[start : start + 1000]
         found.update(
             (u.email, u) for u in db.session.scalars(select(User).where(User.email.in_(batch)))
         )
