@@ -96,16 +96,32 @@ class IsolatedClient(FlaskClient):
 
 
 @pytest.fixture
-def app(database_url, tmp_path):
-    app = create_app(_config(database_url, tmp_path / "outbox"))
-    app.test_client_class = IsolatedClient
+def make_app(database_url, tmp_path):
+    """Build apps on the test database (with config overrides); empty it afterwards."""
+    apps = []
+
+    def make(**overrides):
+        app = create_app({**_config(database_url, tmp_path / "outbox"), **overrides})
+        app.test_client_class = IsolatedClient
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        with app.app_context():
+            db.session.remove()
+            with db.engine.begin() as conn:
+                for table in reversed(db.metadata.sorted_tables):
+                    conn.execute(table.delete())
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app):
+    app = make_app()
     with app.app_context():
         yield app
         db.session.remove()
-        with db.engine.begin() as conn:
-            for table in reversed(db.metadata.sorted_tables):
-                conn.execute(table.delete())
-        db.engine.dispose()
 
 
 @pytest.fixture
