@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, Enum
 from sqlalchemy.types import TypeDecorator
+
+
+def text_enum(enum_class: type[enum.Enum]) -> Enum:
+    """Store an enum by its values as short text, with a CHECK constraint on every backend."""
+    return Enum(
+        enum_class,
+        native_enum=False,
+        create_constraint=True,
+        length=16,
+        values_callable=lambda members: [m.value for m in members],
+    )
 
 
 class UtcDateTime(TypeDecorator):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from sqlalchemy import func, select
 
 from campaign.cli import main
@@ -34,6 +35,14 @@ def counts() -> dict:
     }
 
 
+@pytest.fixture
+def essex(runner, app):
+    result = run(
+        runner, "associations", "create", "essex", "--name", "Essex", "--lead", "l@x.example"
+    )
+    assert result.exit_code == 0, result.output
+
+
 def test_associations_create_makes_the_first_lead(runner, app):
     result = run(
         runner,
@@ -55,17 +64,7 @@ def test_associations_create_makes_the_first_lead(runner, app):
     assert counts()["Association"] == 1
 
 
-def test_schools_and_members_import_print_json(runner, app):
-    run(
-        runner,
-        "associations",
-        "create",
-        "essex",
-        "--name",
-        "Essex Heads",
-        "--lead",
-        "lead@x.example",
-    )
+def test_schools_and_members_import_print_json(runner, essex):
     result = run(
         runner, "schools", "import", REGISTER, "--association", "essex", "--phase", "Secondary",
         "--la", "Essex", "--la", "Thurrock", "--la", "Southend-on-Sea", "--json",
@@ -80,17 +79,7 @@ def test_schools_and_members_import_print_json(runner, app):
     }  # fmt: skip
 
 
-def test_refused_file_exits_non_zero_and_writes_nothing(runner, app, tmp_path):
-    run(
-        runner,
-        "associations",
-        "create",
-        "essex",
-        "--name",
-        "Essex Heads",
-        "--lead",
-        "lead@x.example",
-    )
+def test_refused_file_exits_non_zero_and_writes_nothing(runner, essex, tmp_path):
     before = counts()
     bad = tmp_path / "not-gias.csv"
     bad.write_text("Name,Town\nOakfield,Basildon\n")
@@ -101,19 +90,9 @@ def test_refused_file_exits_non_zero_and_writes_nothing(runner, app, tmp_path):
     assert counts() == before
 
 
-def test_unknown_association_and_missing_file_are_clear_errors(runner, app):
+def test_unknown_association_and_missing_file_are_clear_errors(runner, essex):
     result = run(runner, "schools", "import", REGISTER, "--association", "nope")
     assert result.exit_code == 1 and 'No association has the slug "nope"' in result.output
-    run(
-        runner,
-        "associations",
-        "create",
-        "essex",
-        "--name",
-        "Essex Heads",
-        "--lead",
-        "lead@x.example",
-    )
     result = run(runner, "schools", "import", "/no/such.csv", "--association", "essex")
     assert result.exit_code == 1 and "Cannot read /no/such.csv" in result.output
 

@@ -9,7 +9,6 @@ from flask_login import UserMixin
 from sqlalchemy import (
     JSON,
     CheckConstraint,
-    Enum,
     ForeignKey,
     Integer,
     LargeBinary,
@@ -20,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campaign.extensions import db
-from campaign.types import UtcDateTime
+from campaign.types import UtcDateTime, text_enum
 
 
 class Role(enum.StrEnum):
@@ -67,15 +66,7 @@ class Membership(db.Model):
     association_id: Mapped[int] = mapped_column(
         ForeignKey("association.id", ondelete="CASCADE"), index=True
     )
-    role: Mapped[Role] = mapped_column(
-        Enum(
-            Role,
-            native_enum=False,
-            create_constraint=True,
-            length=16,
-            values_callable=lambda e: [m.value for m in e],
-        )
-    )
+    role: Mapped[Role] = mapped_column(text_enum(Role))
 
     user: Mapped[User] = relationship(back_populates="memberships")
     association: Mapped[Association] = relationship(back_populates="memberships")
@@ -231,13 +222,7 @@ class ImportJob(db.Model):
     # A cheap estimate of the data rows, for the progress bar.
     rows_expected: Mapped[int] = mapped_column(Integer, default=0)
     state: Mapped[ImportState] = mapped_column(
-        Enum(
-            ImportState,
-            native_enum=False,
-            create_constraint=True,
-            length=16,
-            values_callable=lambda e: [m.value for m in e],
-        ),
+        text_enum(ImportState),
         default=ImportState.QUEUED,
     )
     summary: Mapped[dict | None] = mapped_column(JSON)
