@@ -1,10 +1,19 @@
 """Every model, imported in one place so Alembic and the app see them all."""
 
 from campaign.auth.models import LoginToken
+from campaign.consultation.models import (
+    Amendment,
+    Comment,
+    EvidenceAnswer,
+    EvidenceQuestion,
+    Notice,
+    Stance,
+)
 from campaign.directory.models import (
     Association,
     Constituency,
     Headship,
+    ImportJob,
     Membership,
     Mp,
     Role,
@@ -12,9 +21,19 @@ from campaign.directory.models import (
     SchoolMembership,
     User,
 )
+from campaign.drafting.models import Campaign, StatementVersion
 
 __all__ = [
+    "Amendment",
     "Association",
+    "Campaign",
+    "Comment",
+    "EvidenceAnswer",
+    "EvidenceQuestion",
+    "ImportJob",
+    "Notice",
+    "Stance",
+    "StatementVersion",
     "Constituency",
     "Headship",
     "LoginToken",

@@ -1,0 +1,352 @@
+"""Running a consultation: opening it, stances, comments, amendments, reminders, closing."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
+from campaign.consultation.models import (
+    Amendment,
+    AmendmentState,
+    Comment,
+    Stance,
+    StanceKind,
+)
+from campaign.directory.models import Headship, School, SchoolMembership, User
+from campaign.drafting import text
+from campaign.drafting.models import Campaign, CampaignState, StatementVersion
+from campaign.drafting.services import save_statement
+from campaign.extensions import db
+from campaign.formatting import when
+
+
+class ConsultationError(Exception):
+    """A consultation action that cannot be done; the message says why."""
+
+
+def require_open(campaign: Campaign) -> None:
+    if campaign.state is not CampaignState.CONSULTATION:
+        raise ConsultationError("This campaign is not being consulted on at the moment.")
+    if not campaign.consultation_open():
+        closed = campaign.consultation_closed or campaign.consultation_deadline
+        raise ConsultationError(
+            f"The consultation closed on {when(closed)}; answers can no longer change."
+        )
+
+
+def dao_head_ids(association_id: int, school_ids: list[int] | None = None) -> list[int]:
+    """Users who lead member schools (all, or of these schools)."""
+    stmt = select(Headship.user_id).where(Headship.association_id == association_id).distinct()
+    if school_ids is not None:
+        stmt = stmt.where(Headship.school_id.in_(school_ids))
+    return list(db.session.scalars(stmt))
+
+
+def dao_led_school(campaign: Campaign, user: User, urn: int) -> School | None:
+    """The school with this URN if the user leads it in the campaign's association."""
+    return db.session.scalar(
+        select(School)
+        .join(Headship, Headship.school_id == School.id)
+        .where(
+            Headship.association_id == campaign.association_id,
+            Headship.user_id == user.id,
+            School.urn == urn,
+        )
+    )
+
+
+def open_consultation(campaign: Campaign) -> list[int]:
+    """Move to consultation and return the ids of the heads to invite. The caller
+    commits, then queues one invitation per head."""
+    if campaign.current_version is None:
+        raise ConsultationError("Write the statement before opening a consultation.")
+    if campaign.consultation_deadline and campaign.consultation_deadline <= datetime.now(UTC):
+        raise ConsultationError("Set a consultation deadline in the future first.")
+    campaign.move_to(CampaignState.CONSULTATION)
+    campaign.consultation_closed = None
+    return dao_head_ids(campaign.association_id)
+
+
+def close_consultation(campaign: Campaign) -> None:
+    """Stop answers now, before the deadline. The caller commits."""
+    require_open(campaign)
+    campaign.consultation_closed = datetime.now(UTC)
+
+
+def invitation_key(campaign: Campaign, user_id: int) -> str:
+    return f"consultation-invite:{campaign.id}:v{campaign.current_version.number}:{user_id}"
+
+
+# --- stances --------------------------------------------------------------
+
+
+def record_stance(
+    campaign: Campaign, school: School, user: User, kind: StanceKind, reason: str = ""
+) -> Stance | None:
+    """Record the school's stance on the current version; None if it is unchanged
+    (a form posted twice). The caller commits."""
+    require_open(campaign)
+    reason = reason.strip()
+    if kind.needs_reason and not reason:
+        raise ConsultationError(f"Say why your school would {kind.value}.")
+    version = campaign.current_version
+    latest = dao_latest_stances(campaign.id, [school.id]).get(school.id)
+    if latest and (latest.kind, latest.reason, latest.version_id) == (kind, reason, version.id):
+        return None
+    stance = Stance(
+        campaign_id=campaign.id, school=school, user=user, version=version, kind=kind, reason=reason
+    )
+    db.session.add(stance)
+    db.session.flush()
+    return stance
+
+
+def dao_latest_stances(campaign_id: int, school_ids: list[int] | None = None) -> dict[int, Stance]:
+    """Each school's current stance (its latest), by school id."""
+    latest = (
+        select(func.max(Stance.id))
+        .where(Stance.campaign_id == campaign_id)
+        .group_by(Stance.school_id)
+    )
+    if school_ids is not None:
+        latest = latest.where(Stance.school_id.in_(school_ids))
+    stances = db.session.scalars(
+        select(Stance)
+        .where(Stance.id.in_(latest))
+        .options(joinedload(Stance.school), joinedload(Stance.user), joinedload(Stance.version))
+    )
+    return {s.school_id: s for s in stances}
+
+
+def dao_stance_history(campaign_id: int, school_id: int) -> list[Stance]:
+    return list(
+        db.session.scalars(
+            select(Stance)
+            .where(Stance.campaign_id == campaign_id, Stance.school_id == school_id)
+            .order_by(Stance.id.desc())
+        )
+    )
+
+
+@dataclass
+class Tally:
+    counts: dict[str, int]
+    members: int
+    stances: list[Stance] = field(default_factory=list)
+
+    @property
+    def responded(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def no_answer(self) -> int:
+        return self.members - self.responded
+
+
+def tally(campaign: Campaign) -> Tally:
+    """Current stances counted, with every member school not yet answering."""
+    members = db.session.scalar(
+        select(func.count()).where(SchoolMembership.association_id == campaign.association_id)
+    )
+    stances = list(dao_latest_stances(campaign.id).values())
+    counts = {kind.value: 0 for kind in StanceKind}
+    for stance in stances:
+        counts[stance.kind.value] += 1
+    stances.sort(key=lambda s: (list(StanceKind).index(s.kind), s.school.name))
+    return Tally(counts, members or 0, stances)
+
+
+def dao_non_responders(campaign: Campaign, *, la: str = "", constituency: str = "") -> list[School]:
+    """Member schools with no stance yet, optionally in one LA or constituency."""
+    answered = select(Stance.school_id).where(Stance.campaign_id == campaign.id)
+    stmt = (
+        select(School)
+        .join(SchoolMembership, SchoolMembership.school_id == School.id)
+        .where(
+            SchoolMembership.association_id == campaign.association_id,
+            School.id.not_in(answered),
+        )
+        .options(joinedload(School.constituency))
+        .order_by(School.name)
+    )
+    if la:
+        stmt = stmt.where(School.local_authority == la)
+    if constituency:
+        stmt = stmt.where(School.constituency_code == constituency)
+    return list(db.session.scalars(stmt))
+
+
+def reminder_recipients(campaign: Campaign, *, la: str = "", constituency: str = "") -> list[int]:
+    """The heads of the schools that have not answered (and no one else)."""
+    require_open(campaign)
+    schools = dao_non_responders(campaign, la=la, constituency=constituency)
+    if not schools:
+        return []
+    return dao_head_ids(campaign.association_id, [s.id for s in schools])
+
+
+def new_batch() -> str:
+    """An id for one press of "Send reminders": the same form posted twice sends once."""
+    return secrets.token_urlsafe(12)
+
+
+# --- comments and amendments ---------------------------------------------
+
+
+def _paragraph_of(version: StatementVersion, paragraph: int) -> str:
+    blocks = text.paragraphs(version.body)
+    if not 1 <= paragraph <= len(blocks):
+        raise ConsultationError(f"Version {version.number} has no paragraph {paragraph}.")
+    return blocks[paragraph - 1]
+
+
+def add_comment(
+    campaign: Campaign, version: StatementVersion, paragraph: int, user: User, body: str
+) -> Comment | None:
+    """Comment on a paragraph; None if the same comment was just posted. The caller commits."""
+    require_open(campaign)
+    _paragraph_of(version, paragraph)
+    body = body.strip()
+    if not body:
+        raise ConsultationError("Write your comment.")
+    if len(body) > 5000:
+        raise ConsultationError("A comment can be at most 5,000 characters.")
+    last = db.session.scalar(
+        select(Comment)
+        .where(
+            Comment.version_id == version.id,
+            Comment.paragraph == paragraph,
+            Comment.user_id == user.id,
+        )
+        .order_by(Comment.id.desc())
+    )
+    if last and last.body == body:
+        return None
+    comment = Comment(
+        campaign_id=campaign.id, version=version, paragraph=paragraph, user=user, body=body
+    )
+    db.session.add(comment)
+    db.session.flush()
+    return comment
+
+
+def propose_amendment(
+    campaign: Campaign,
+    version: StatementVersion,
+    paragraph: int,
+    user: User,
+    replacement: str,
+    reason: str = "",
+) -> Amendment | None:
+    """Propose new text for a paragraph; None if the same proposal was just made."""
+    require_open(campaign)
+    original = _paragraph_of(version, paragraph)
+    try:
+        replacement = text.normalise(replacement)
+    except text.StatementTooLong as exc:
+        raise ConsultationError(str(exc)) from None
+    if not replacement:
+        raise ConsultationError("Write the text you propose for this paragraph.")
+    if "\n\n" in replacement:
+        raise ConsultationError("Propose one paragraph at a time (no blank lines).")
+    if replacement == original:
+        raise ConsultationError("Your text is the same as the paragraph as it stands.")
+    duplicate = db.session.scalar(
+        select(Amendment.id).where(
+            Amendment.version_id == version.id,
+            Amendment.paragraph == paragraph,
+            Amendment.user_id == user.id,
+            Amendment.text == replacement,
+        )
+    )
+    if duplicate:
+        return None
+    amendment = Amendment(
+        campaign_id=campaign.id,
+        version=version,
+        paragraph=paragraph,
+        user=user,
+        text=replacement,
+        reason=reason.strip(),
+    )
+    db.session.add(amendment)
+    db.session.flush()
+    return amendment
+
+
+def decide_amendment(
+    amendment: Amendment, campaign: Campaign, *, accept: bool, note: str, by: User
+) -> StatementVersion | None:
+    """Accept (making a new version with that paragraph replaced) or reject.
+    Returns the new version when accepted. The caller commits and tells people."""
+    if campaign.state is not CampaignState.CONSULTATION:
+        raise ConsultationError("Amendments can be decided only during a consultation.")
+    if amendment.state is not AmendmentState.PROPOSED:
+        raise ConsultationError(f"This amendment was already {amendment.state.value}.")
+    amendment.decision_note = note.strip()
+    amendment.decided_by_id = by.id
+    amendment.decided = datetime.now(UTC)
+    if not accept:
+        amendment.state = AmendmentState.REJECTED
+        return None
+    original = _paragraph_of(amendment.version, amendment.paragraph)
+    current = campaign.current_version
+    blocks = text.paragraphs(current.body)
+    if original not in blocks:
+        raise ConsultationError(
+            "That paragraph has changed since the amendment was proposed. "
+            "Reject it, or edit the statement by hand."
+        )
+    index = blocks.index(original)
+    version = save_statement(
+        campaign,
+        text.replace_paragraph(current.body, index, amendment.text),
+        by,
+        note=f"Amendment to paragraph {index + 1} accepted",
+    )
+    amendment.state = AmendmentState.ACCEPTED
+    amendment.result_version = version
+    return version
+
+
+def people_to_tell(amendment: Amendment) -> list[int]:
+    """Who proposed or commented on the amended paragraph (of the version it was made on)."""
+    commenters = db.session.scalars(
+        select(Comment.user_id).where(
+            Comment.version_id == amendment.version_id, Comment.paragraph == amendment.paragraph
+        )
+    )
+    proposers = db.session.scalars(
+        select(Amendment.user_id).where(
+            Amendment.version_id == amendment.version_id,
+            Amendment.paragraph == amendment.paragraph,
+        )
+    )
+    return sorted({uid for uid in [*commenters, *proposers] if uid is not None})
+
+
+def dao_feedback(campaign_id: int) -> tuple[list[Comment], list[Amendment]]:
+    """All comments and amendments of a campaign, oldest first."""
+    comments = db.session.scalars(
+        select(Comment)
+        .where(Comment.campaign_id == campaign_id)
+        .options(joinedload(Comment.user), joinedload(Comment.version))
+        .order_by(Comment.id)
+    )
+    amendments = db.session.scalars(
+        select(Amendment)
+        .where(Amendment.campaign_id == campaign_id)
+        .options(joinedload(Amendment.user), joinedload(Amendment.version))
+        .order_by(Amendment.id)
+    )
+    return list(comments), list(amendments)
+
+
+def dao_amendment(campaign_id: int, amendment_id: int) -> Amendment | None:
+    return db.session.scalar(
+        select(Amendment).where(Amendment.id == amendment_id, Amendment.campaign_id == campaign_id)
+    )
