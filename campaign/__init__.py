@@ -46,10 +46,12 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from campaign.auth.views import bp as auth
+    from campaign.consultation.views import bp as consultation
     from campaign.directory.views import bp as directory
+    from campaign.drafting.views import bp as campaigns
 
-    app.register_blueprint(auth)
-    app.register_blueprint(directory)
+    for blueprint in (auth, directory, campaigns, consultation):
+        app.register_blueprint(blueprint)
     if app.config["DEVELOPMENT"]:
         from campaign.devtools import bp as devtools
 
@@ -96,10 +98,12 @@ def register_error_pages(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     from campaign import formatting
+    from campaign.drafting.text import to_html
 
     app.jinja_env.filters.update(
         plural=formatting.plural,
         number=formatting.number,
         money=formatting.money,
         when=formatting.when,
+        markdown=to_html,
     )

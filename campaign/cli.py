@@ -156,12 +156,15 @@ def refresh_mps_command(as_json: bool) -> None:
 
 
 @main.command()
+@click.option(
+    "--with-consultation", is_flag=True, help="Also simulate a consultation round (once)."
+)
 @with_appcontext
-def demo() -> None:
+def demo(with_consultation: bool) -> None:
     """Create or refresh the demo association and print sign-in links."""
     from campaign.demo import load_demo
 
-    for line in load_demo():
+    for line in load_demo(with_consultation=with_consultation):
         click.echo(line)
 
 
@@ -174,6 +177,7 @@ def worker(workers: int) -> None:
 
     from campaign import tasks
     from campaign.auth import tasks as _auth_tasks  # noqa: F401  (register the tasks)
+    from campaign.consultation import tasks as _consultation_tasks  # noqa: F401
     from campaign.directory import tasks as _directory_tasks  # noqa: F401
     from campaign.extensions import huey
 

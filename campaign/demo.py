@@ -7,6 +7,7 @@ from importlib import resources
 from sqlalchemy import select
 
 from campaign.auth.services import issue_sign_in_link
+from campaign.demo_campaign import ensure_campaign, run_consultation
 from campaign.directory import services
 from campaign.directory.models import Headship, Role, User
 from campaign.directory.mps import import_mps, packaged_results
@@ -24,8 +25,9 @@ def _data(name: str) -> bytes:
     return (resources.files("campaign") / "data" / name).read_bytes()
 
 
-def load_demo() -> list[str]:
-    """Create or refresh the demo association; return lines to print. Idempotent."""
+def load_demo(with_consultation: bool = False) -> list[str]:
+    """Create or refresh the demo association and its campaign; return lines to
+    print. Idempotent."""
     import_mps(packaged_results())
     association = services.association_by_slug(SLUG)
     if association is None:
@@ -40,6 +42,8 @@ def load_demo() -> list[str]:
         local_authorities=LOCAL_AUTHORITIES,
     )
     roster = import_roster(association, _data("roster-essex-secondary-heads.csv"))
+    campaign = ensure_campaign(association, lead)
+    consulted = run_consultation(campaign, lead) if with_consultation else False
     # The head who leads the most schools shows the multi-school journey.
     head = db.session.scalars(
         select(User)
@@ -58,6 +62,9 @@ def load_demo() -> list[str]:
         f"(register: {register.added} added, {register.updated} updated, "
         f"{register.unchanged} unchanged; roster: {roster.added} added, "
         f"{roster.updated} updated, {roster.unchanged} unchanged).",
+        f'Campaign "{campaign.title}": {campaign.state.label.lower()}, '
+        f"version {campaign.current_version.number}"
+        + (" (consultation round simulated)." if consulted else "."),
         f"Sign in as the lead ({lead.email}): {lead_link}",
     ]
     if head and head_link:

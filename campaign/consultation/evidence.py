@@ -110,6 +110,19 @@ def parse_answer(question: EvidenceQuestion, raw: str) -> tuple[Decimal | None, 
     return None, raw
 
 
+def check_answers(
+    questions: list[EvidenceQuestion], raw_answers: dict[int, str]
+) -> tuple[dict[int, tuple[Decimal | None, str]], dict[int, str]]:
+    """Parse every answer: (parsed values, error messages), both by question id."""
+    parsed, errors = {}, {}
+    for question in questions:
+        try:
+            parsed[question.id] = parse_answer(question, raw_answers.get(question.id, ""))
+        except AnswerInvalid as exc:
+            errors[question.id] = str(exc)
+    return parsed, errors
+
+
 def save_answers(
     campaign: Campaign, school: School, user: User, raw_answers: dict[int, str]
 ) -> dict[int, str]:
@@ -119,12 +132,7 @@ def save_answers(
     """
     require_open(campaign)
     questions = dao_questions(campaign.id)
-    parsed, errors = {}, {}
-    for question in questions:
-        try:
-            parsed[question.id] = parse_answer(question, raw_answers.get(question.id, ""))
-        except AnswerInvalid as exc:
-            errors[question.id] = str(exc)
+    parsed, errors = check_answers(questions, raw_answers)
     if errors:
         return errors
     existing = dao_answers_for_school(campaign.id, school.id)
@@ -170,6 +178,15 @@ def display(question: EvidenceQuestion, answer: EvidenceAnswer | None) -> str:
         if question.kind is QuestionKind.YES_NO
         else answer.text_value
     )
+
+
+def raw_value(question: EvidenceQuestion, answer: EvidenceAnswer | None) -> str:
+    """An answer as it goes back into the form field."""
+    if answer is None:
+        return ""
+    if answer.number_value is not None:
+        return format(answer.number_value.normalize(), "f")
+    return answer.text_value
 
 
 @dataclass

@@ -10,6 +10,7 @@ from flask import Blueprint, abort, g, jsonify, redirect, render_template, reque
 from flask_login import current_user
 
 from campaign.directory import services, tasks
+from campaign.directory.access import require, scope_to_association
 from campaign.directory.forms import RegisterUploadForm, RosterUploadForm
 from campaign.directory.imports import (
     create_import_job,
@@ -18,35 +19,12 @@ from campaign.directory.imports import (
     import_status,
 )
 from campaign.directory.models import Role
-from campaign.extensions import db, login_manager
+from campaign.extensions import db
 
 bp = Blueprint("directory", __name__, url_prefix="/a/<slug>")
 
 
-@bp.url_value_preprocessor
-def pull_slug(endpoint, values):
-    g.slug = values.pop("slug")
-
-
-@bp.url_defaults
-def add_slug(endpoint, values):
-    if "slug" not in values and "slug" in g:
-        values["slug"] = g.slug
-
-
-@bp.before_request
-def load_membership():
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()
-    g.membership = services.dao_membership(current_user.id, g.slug)
-    if g.membership is None:
-        abort(404)
-    g.association = g.membership.association
-
-
-def require(*roles: Role) -> None:
-    if g.membership.role not in roles:
-        abort(403)
+scope_to_association(bp)
 
 
 @bp.get("/")

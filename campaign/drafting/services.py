@@ -59,6 +59,7 @@ def create_campaign(
         to_mps=to_mps,
         consultation_deadline=consultation_deadline,
         signoff_deadline=signoff_deadline,
+        state=CampaignState.DRAFT,
     )
     db.session.add(campaign)
     if body.strip():

@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, RadioField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+
+from campaign.consultation.models import EvidenceQuestion, QuestionKind, StanceKind
+
+STANCE_CHOICES = [
+    (StanceKind.AGREE.value, "Agree: my school supports the statement as it stands"),
+    (StanceKind.ABSTAIN.value, "Abstain: my school has no view either way"),
+    (StanceKind.DISAGREE.value, "Disagree: my school has concerns, but will not stand in the way"),
+    (StanceKind.BLOCK.value, "Block: my school cannot support the statement being sent"),
+]
+
+
+class AnswerForm(FlaskForm):
+    """A school's stance, plus one field per evidence question (added per campaign)."""
+
+    kind = RadioField(
+        "Does your school agree with the statement?",
+        choices=STANCE_CHOICES,
+        validators=[InputRequired("Choose whether your school agrees")],
+    )
+    reason = TextAreaField(
+        "Why? (needed if your school disagrees or blocks)",
+        validators=[Length(max=5000)],
+    )
+    submit = SubmitField("Save answer")
+
+    def validate_reason(self, field):
+        if self.kind.data in ("disagree", "block") and not (field.data or "").strip():
+            raise ValidationError("Say why your school disagrees or blocks")
+
+
+def answer_form(questions: list[EvidenceQuestion], **kwargs) -> AnswerForm:
+    """An AnswerForm with a field `q<id>` for each question."""
+
+    class Form(AnswerForm):
+        pass
+
+    for q in questions:
+        label = q.prompt if q.required else f"{q.prompt} (optional)"
+        if q.kind is QuestionKind.YES_NO:
+            field = RadioField(
+                label,
+                choices=[("yes", "Yes"), ("no", "No")],
+                validators=[Optional()],
+                description=q.help,
+            )
+        else:
+            field = StringField(label, validators=[Optional(), Length(max=500)], description=q.help)
+        setattr(Form, f"q{q.id}", field)
+    return Form(**kwargs)
+
+
+class CommentForm(FlaskForm):
+    body = TextAreaField(
+        "Your comment", validators=[DataRequired("Write your comment"), Length(max=5000)]
+    )
+    submit = SubmitField("Post comment")
+
+
+class AmendmentForm(FlaskForm):
+    text = TextAreaField(
+        "Your version of this paragraph",
+        validators=[DataRequired("Write the text you propose"), Length(max=10000)],
+    )
+    reason = TextAreaField("Why this change? (optional)", validators=[Optional(), Length(max=2000)])
+    submit = SubmitField("Propose this change")
+
+
+class DecisionForm(FlaskForm):
+    note = TextAreaField(
+        "Note to the proposer (optional)", validators=[Optional(), Length(max=2000)]
+    )
+    accept = SubmitField("Accept and make a new version")
+    reject = SubmitField("Reject")
+
+
+class ReminderForm(FlaskForm):
+    batch = HiddenField()
+    la = HiddenField()
+    constituency = HiddenField()
+    submit = SubmitField("Send reminders")

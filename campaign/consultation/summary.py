@@ -1,0 +1,55 @@
+"""The consultation summary as one CSV: every member school, its stance and reason."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from campaign.consultation.services import dao_latest_stances
+from campaign.directory.models import School, SchoolMembership
+from campaign.drafting.models import Campaign
+from campaign.extensions import db
+
+
+def summary_csv(campaign: Campaign) -> str:
+    """One row per member school: stance (or "no answer"), reason, version answered, when."""
+    stances = dao_latest_stances(campaign.id)
+    schools = db.session.scalars(
+        select(School)
+        .join(SchoolMembership, SchoolMembership.school_id == School.id)
+        .where(SchoolMembership.association_id == campaign.association_id)
+        .options(joinedload(School.constituency))
+        .order_by(School.name)
+    )
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        [
+            "URN",
+            "School",
+            "Local authority",
+            "Constituency",
+            "Stance",
+            "Reason",
+            "Version",
+            "Answered",
+        ]
+    )
+    for school in schools:
+        stance = stances.get(school.id)
+        writer.writerow(
+            [
+                school.urn,
+                school.name,
+                school.local_authority,
+                school.constituency.name if school.constituency else "",
+                stance.kind.value if stance else "no answer",
+                stance.reason if stance else "",
+                stance.version.number if stance else "",
+                stance.created.isoformat(timespec="minutes") if stance else "",
+            ]
+        )
+    return out.getvalue()

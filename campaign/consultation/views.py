@@ -1,0 +1,291 @@
+"""Consultation pages: heads answer for their schools and comment on paragraphs;
+the lead sees the tally, chases, decides amendments and reads the evidence."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from campaign.consultation import evidence, services, tasks
+from campaign.consultation.forms import (
+    AmendmentForm,
+    CommentForm,
+    DecisionForm,
+    ReminderForm,
+    answer_form,
+)
+from campaign.consultation.models import StanceKind
+from campaign.consultation.summary import summary_csv
+from campaign.directory.access import require, scope_to_association
+from campaign.directory.models import Role
+from campaign.directory.services import dao_local_authorities, dao_schools_led_by
+from campaign.drafting import text
+from campaign.drafting.services import dao_campaign, dao_version
+from campaign.extensions import db
+
+bp = Blueprint("consultation", __name__, url_prefix="/a/<slug>/campaigns/<cslug>")
+scope_to_association(bp)
+
+
+@bp.url_value_preprocessor
+def load_campaign(endpoint, values):
+    # Runs after the association's own preprocessor: the campaign must be this association's.
+    g.cslug = values.pop("cslug")
+
+
+@bp.url_defaults
+def add_cslug(endpoint, values):
+    if "cslug" not in values and "cslug" in g:
+        values["cslug"] = g.cslug
+
+
+@bp.before_request
+def campaign_or_404():
+    g.campaign = dao_campaign(g.association.id, g.cslug)
+    if g.campaign is None:
+        abort(404)
+
+
+# --- heads -----------------------------------------------------------------
+
+
+@bp.get("/respond")
+def respond():
+    campaign = g.campaign
+    version = campaign.current_version
+    if version is None:
+        abort(404)
+    schools = dao_schools_led_by(g.association.id, current_user.id)
+    stances = services.dao_latest_stances(campaign.id, [s.id for s in schools])
+    return render_template(
+        "consultation/respond.html",
+        campaign=campaign,
+        version=version,
+        paragraphs=[text.to_html(p) for p in text.paragraphs(version.body)],
+        schools=schools,
+        stances=stances,
+        is_open=campaign.consultation_open(),
+    )
+
+
+@bp.route("/respond/<int:urn>", methods=["GET", "POST"])
+def answer(urn: int):
+    campaign = g.campaign
+    school = services.dao_led_school(campaign, current_user, urn)
+    if school is None:
+        abort(404)  # not a school this person leads: same as not existing
+    questions = evidence.dao_questions(campaign.id)
+    existing = evidence.dao_answers_for_school(campaign.id, school.id)
+    latest = services.dao_latest_stances(campaign.id, [school.id]).get(school.id)
+    initial = {f"q{q.id}": evidence.raw_value(q, existing.get(q.id)) for q in questions}
+    if latest:
+        initial.update(kind=latest.kind.value, reason=latest.reason)
+    form = answer_form(questions, data=None if request.method == "POST" else initial)
+    error = None
+    if request.method == "POST":
+        stance_valid = form.validate_on_submit()
+        raw = {q.id: form[f"q{q.id}"].data or "" for q in questions}
+        _, errors = evidence.check_answers(questions, raw)
+        for qid, message in errors.items():  # every problem shown at once
+            form[f"q{qid}"].errors = [message]
+        if stance_valid and not errors:
+            try:
+                evidence.save_answers(campaign, school, current_user, raw)
+                services.record_stance(
+                    campaign,
+                    school,
+                    current_user,
+                    StanceKind(form.kind.data),
+                    form.reason.data or "",
+                )
+            except services.ConsultationError as exc:
+                db.session.rollback()
+                error = str(exc)
+            else:
+                db.session.commit()
+                flash(
+                    f"Thank you. {school.name}'s answer is saved. "
+                    "You can change it until the consultation closes."
+                )
+                return redirect(url_for("consultation.respond"))
+    has_errors = bool(error or any(f.errors for f in form))
+    return render_template(
+        "consultation/answer.html",
+        campaign=campaign,
+        school=school,
+        form=form,
+        questions=questions,
+        error=error,
+        latest=latest,
+        history=services.dao_stance_history(campaign.id, school.id),
+        is_open=campaign.consultation_open(),
+    ), 400 if has_errors and request.method == "POST" else 200
+
+
+@bp.route("/v/<int:number>/p/<int:paragraph>", methods=["GET", "POST"])
+def paragraph(number: int, paragraph: int):
+    campaign = g.campaign
+    version = dao_version(campaign.id, number)
+    blocks = text.paragraphs(version.body) if version else []
+    if not 1 <= paragraph <= len(blocks):
+        abort(404)
+    original = blocks[paragraph - 1]
+    comment_form = CommentForm(prefix="comment")
+    amendment_form = AmendmentForm(prefix="amend", data={"text": original})
+    error = None
+    if request.method == "POST" and g.membership.role is not Role.HEAD:
+        abort(403)
+    try:
+        if comment_form.submit.data and comment_form.validate_on_submit():
+            services.add_comment(campaign, version, paragraph, current_user, comment_form.body.data)
+            db.session.commit()
+            flash("Your comment is posted. The lead will see it next to this paragraph.")
+            return redirect(url_for("consultation.paragraph", number=number, paragraph=paragraph))
+        if amendment_form.submit.data and amendment_form.validate_on_submit():
+            services.propose_amendment(
+                campaign,
+                version,
+                paragraph,
+                current_user,
+                amendment_form.text.data,
+                amendment_form.reason.data or "",
+            )
+            db.session.commit()
+            flash("Your proposed change is sent to the lead, who will accept or reject it.")
+            return redirect(url_for("consultation.paragraph", number=number, paragraph=paragraph))
+    except services.ConsultationError as exc:
+        db.session.rollback()
+        error = str(exc)
+    comments, amendments = services.dao_feedback(campaign.id)
+    here = lambda item: item.version_id == version.id and item.paragraph == paragraph  # noqa: E731
+    has_errors = bool(error or comment_form.errors or amendment_form.errors)
+    return render_template(
+        "consultation/paragraph.html",
+        campaign=campaign,
+        version=version,
+        number=paragraph,
+        html=text.to_html(original),
+        comments=[c for c in comments if here(c)],
+        amendments=[a for a in amendments if here(a)],
+        comment_form=comment_form,
+        amendment_form=amendment_form,
+        error=error,
+        is_open=campaign.consultation_open(),
+    ), 400 if has_errors else 200
+
+
+# --- the lead ----------------------------------------------------------------
+
+
+@bp.get("/consultation")
+def dashboard():
+    require(Role.LEAD, Role.VIEWER)
+    campaign = g.campaign
+    la = request.args.get("la", "")
+    constituency = request.args.get("constituency", "").upper()
+    non_responders = services.dao_non_responders(campaign, la=la, constituency=constituency)
+    comments, amendments = services.dao_feedback(campaign.id)
+    questions = evidence.dao_questions(campaign.id)
+    reminder_form = ReminderForm(
+        data={"batch": services.new_batch(), "la": la, "constituency": constituency}
+    )
+    return render_template(
+        "consultation/dashboard.html",
+        campaign=campaign,
+        tally=services.tally(campaign),
+        non_responders=non_responders,
+        reminder_heads=len(services.dao_head_ids(g.association.id, [s.id for s in non_responders]))
+        if non_responders
+        else 0,
+        la=la,
+        constituency=constituency,
+        local_authorities=dao_local_authorities(g.association.id),
+        comments=comments,
+        amendments=amendments,
+        decision_form=DecisionForm(),
+        reminder_form=reminder_form,
+        questions=questions,
+        totals={
+            q.id: {by: evidence.totals(campaign, q, by) for by in ("la", "constituency")}
+            for q in questions
+        },
+        is_open=campaign.consultation_open(),
+    )
+
+
+@bp.post("/reminders")
+def reminders():
+    require(Role.LEAD)
+    campaign = g.campaign
+    form = ReminderForm()
+    if not form.validate_on_submit() or not form.batch.data:
+        abort(400)
+    try:
+        user_ids = services.reminder_recipients(
+            campaign, la=form.la.data, constituency=form.constituency.data
+        )
+    except services.ConsultationError as exc:
+        flash(str(exc))
+        return redirect(url_for("consultation.dashboard"))
+    for user_id in user_ids:
+        tasks.send_reminder(campaign.id, user_id, form.batch.data)
+    flash(f"Reminders are going to {len(user_ids)} heads of schools that have not answered.")
+    return redirect(
+        url_for("consultation.dashboard", la=form.la.data, constituency=form.constituency.data)
+    )
+
+
+@bp.post("/amendments/<int:amendment_id>")
+def decide(amendment_id: int):
+    require(Role.LEAD)
+    campaign = g.campaign
+    amendment = services.dao_amendment(campaign.id, amendment_id)
+    if amendment is None:
+        abort(404)
+    form = DecisionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        version = services.decide_amendment(
+            amendment,
+            campaign,
+            accept=bool(form.accept.data),
+            note=form.note.data or "",
+            by=current_user,
+        )
+    except services.ConsultationError as exc:
+        db.session.rollback()
+        flash(str(exc))
+        return redirect(url_for("consultation.dashboard", _anchor=f"amendment-{amendment_id}"))
+    db.session.commit()
+    if version:
+        news = (
+            f'An amendment to paragraph {amendment.paragraph} of "{campaign.title}" was accepted. '
+            f"The statement is now version {version.number}."
+        )
+        for user_id in services.people_to_tell(amendment):
+            tasks.send_amendment_news(campaign.id, user_id, amendment.id, news)
+        flash(f"Amendment accepted: the statement is now version {version.number}.")
+    else:
+        flash("Amendment rejected.")
+    return redirect(url_for("consultation.dashboard", _anchor=f"amendment-{amendment_id}"))
+
+
+def _csv(body: str, name: str) -> Response:
+    return Response(
+        body,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{g.campaign.slug}-{name}.csv"'},
+    )
+
+
+@bp.get("/consultation/answers.csv")
+def answers_csv():
+    require(Role.LEAD, Role.VIEWER)
+    return _csv(evidence.answers_csv(g.campaign), "evidence")
+
+
+@bp.get("/consultation/summary.csv")
+def summary():
+    require(Role.LEAD, Role.VIEWER)
+    return _csv(summary_csv(g.campaign), "consultation")

@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from campaign.consultation.models import QuestionKind
+from campaign.drafting.text import MAX_LENGTH
+from campaign.forms import LondonDateTimeField
+
+
+class CampaignForm(FlaskForm):
+    title = StringField(
+        "Title", validators=[DataRequired("Give the campaign a title"), Length(max=200)]
+    )
+    summary = TextAreaField(
+        "Summary (optional)",
+        validators=[Optional(), Length(max=2000)],
+        description="Two or three sentences: heads see it in the invitation email.",
+    )
+    to_parents = BooleanField("Parents of every signing school", default=True)
+    to_mps = BooleanField("The MPs of every signing school's constituency", default=True)
+    consultation_deadline = LondonDateTimeField(
+        "Consultation closes (optional)", validators=[Optional()]
+    )
+    signoff_deadline = LondonDateTimeField("Sign-off closes (optional)", validators=[Optional()])
+    submit = SubmitField("Create campaign")
+
+    def validate_to_mps(self, field):
+        if not (field.data or self.to_parents.data):
+            raise ValidationError("Choose who the letter goes to: parents, MPs or both")
+
+    def validate_consultation_deadline(self, field):
+        if field.data and field.data <= datetime.now(UTC):
+            raise ValidationError("The consultation deadline must be in the future")
+
+    def validate_signoff_deadline(self, field):
+        if field.data and field.data <= datetime.now(UTC):
+            raise ValidationError("The sign-off deadline must be in the future")
+        closes = self.consultation_deadline.data
+        if field.data and closes and field.data <= closes:
+            raise ValidationError("Sign-off must close after the consultation closes")
+
+
+class StatementForm(FlaskForm):
+    body = TextAreaField(
+        "Statement",
+        validators=[
+            DataRequired("Write the statement"),
+            Length(
+                max=MAX_LENGTH, message=f"The statement can be at most {MAX_LENGTH:,} characters"
+            ),
+        ],
+    )
+    note = StringField("What changed (optional)", validators=[Optional(), Length(max=500)])
+    submit = SubmitField("Save statement")
+
+
+class QuestionForm(FlaskForm):
+    prompt = StringField(
+        "Question", validators=[DataRequired("Write the question"), Length(max=300)]
+    )
+    kind = SelectField(
+        "Kind of answer",
+        choices=[(k.value, k.label) for k in QuestionKind],
+        default=QuestionKind.MONEY.value,
+    )
+    help = StringField("Help text (optional)", validators=[Optional(), Length(max=500)])
+    required = BooleanField("Every school must answer it")
+    submit = SubmitField("Add question")
