@@ -12,6 +12,7 @@ from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from campaign import create_app
+from campaign.consultation.summary import campaign_facts
 from campaign.directory import services
 from campaign.directory.csvfile import ImportRefused, ImportSummary
 from campaign.directory.mps import (
@@ -153,6 +154,54 @@ def refresh_mps_command(as_json: bool) -> None:
         click.echo(f"Matched {summary.matched} MPs; updated {summary.updated}.")
         for name in summary.unmatched or []:
             click.echo(f"  no constituency matches {name!r}", err=True)
+
+
+@main.group()
+def campaigns() -> None:
+    """Campaigns and their consultations."""
+
+
+@campaigns.command("list")
+@click.option("--association", "slug", required=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@with_appcontext
+def list_campaigns(slug: str, as_json: bool) -> None:
+    """The association's campaigns, newest first."""
+    from campaign.drafting.services import dao_campaigns
+
+    found = [campaign_facts(c) for c in dao_campaigns(_association(slug).id)]
+    if as_json:
+        click.echo(json.dumps(found))
+        return
+    for c in found:
+        click.echo(f"{c['slug']}  {c['state']}  version {c['version'] or '-'}  {c['title']}")
+
+
+@campaigns.command("show")
+@click.argument("campaign_slug")
+@click.option("--association", "slug", help="Needed only if two associations use the slug.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@with_appcontext
+def show_campaign(campaign_slug: str, slug: str | None, as_json: bool) -> None:
+    """State, current version and hash, tally and evidence counts of one campaign."""
+    from sqlalchemy import select
+
+    from campaign.drafting.models import Campaign
+
+    stmt = select(Campaign).where(Campaign.slug == campaign_slug)
+    if slug:
+        stmt = stmt.where(Campaign.association_id == _association(slug).id)
+    found = db.session.scalars(stmt).all()
+    if not found:
+        raise click.ClickException(f'No campaign has the slug "{campaign_slug}".')
+    if len(found) > 1:
+        raise click.ClickException("Several associations use that slug: add --association.")
+    facts = campaign_facts(found[0])
+    if as_json:
+        click.echo(json.dumps(facts))
+        return
+    for key, value in facts.items():
+        click.echo(f"{key}: {value}")
 
 
 @main.command()

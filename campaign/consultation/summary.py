@@ -5,10 +5,12 @@ from __future__ import annotations
 import csv
 import io
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from campaign.consultation.services import dao_latest_stances
+from campaign.consultation.evidence import dao_questions
+from campaign.consultation.models import EvidenceAnswer, EvidenceQuestion
+from campaign.consultation.services import dao_latest_stances, tally
 from campaign.directory.models import School, SchoolMembership
 from campaign.drafting.models import Campaign
 from campaign.extensions import db
@@ -53,3 +55,25 @@ def summary_csv(campaign: Campaign) -> str:
             ]
         )
     return out.getvalue()
+
+
+def campaign_facts(campaign: Campaign) -> dict:
+    """What `campaign campaigns show --json` prints: state, version and hash, tally, evidence."""
+    version = campaign.current_version
+    counts = tally(campaign)
+    with_evidence = db.session.scalar(
+        select(func.count(func.distinct(EvidenceAnswer.school_id)))
+        .join(EvidenceQuestion)
+        .where(EvidenceQuestion.campaign_id == campaign.id)
+    )
+    return {
+        "slug": campaign.slug,
+        "title": campaign.title,
+        "state": campaign.state.value,
+        "consultation_open": campaign.consultation_open(),
+        "version": version.number if version else None,
+        "version_sha256": version.sha256 if version else None,
+        "tally": {**counts.counts, "no_answer": counts.no_answer},
+        "questions": len(dao_questions(campaign.id)),
+        "schools_with_evidence": with_evidence or 0,
+    }
