@@ -98,7 +98,7 @@ def register_error_pages(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     from campaign import formatting
-    from campaign.drafting.text import to_html
+    from campaign.drafting.text import paragraphs, to_html
 
     app.jinja_env.filters.update(
         plural=formatting.plural,
@@ -106,4 +106,5 @@ def register_template_helpers(app: Flask) -> None:
         money=formatting.money,
         when=formatting.when,
         markdown=to_html,
+        paragraphs=paragraphs,
     )

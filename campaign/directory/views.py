@@ -19,6 +19,8 @@ from campaign.directory.imports import (
     import_status,
 )
 from campaign.directory.models import Role
+from campaign.drafting.models import CampaignState
+from campaign.drafting.services import dao_campaigns
 from campaign.extensions import db
 
 bp = Blueprint("directory", __name__, url_prefix="/a/<slug>")
@@ -34,7 +36,10 @@ def home():
     counts = None
     if g.membership.role in (Role.LEAD, Role.VIEWER):
         counts = services.dao_counts(association_id)
-    return render_template("directory/home.html", my_schools=my_schools, counts=counts)
+    campaigns = [c for c in dao_campaigns(association_id) if c.state is not CampaignState.DRAFT]
+    return render_template(
+        "directory/home.html", my_schools=my_schools, counts=counts, campaigns=campaigns
+    )
 
 
 @bp.get("/schools")
