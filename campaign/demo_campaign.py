@@ -16,6 +16,7 @@ from campaign.drafting import text
 from campaign.drafting.models import Campaign, CampaignState
 from campaign.drafting.services import create_campaign, dao_campaign
 from campaign.extensions import db
+from campaign.formatting import LONDON
 
 TITLE = "Fair funding for our schools"
 SLUG = "fair-funding-for-our-schools"
@@ -37,14 +38,15 @@ def ensure_campaign(association: Association, lead: User) -> Campaign:
     campaign = dao_campaign(association.id, SLUG)
     if campaign is not None:
         return campaign
-    now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    # Deadlines at 5pm UK time, two and four weeks out.
+    today = datetime.now(LONDON).replace(hour=17, minute=0, second=0, microsecond=0)
     body = (resources.files("campaign") / "data" / "fair-funding-statement.md").read_text()
     campaign = create_campaign(
         association,
         TITLE,
         summary=SUMMARY,
-        consultation_deadline=now + timedelta(days=14),
-        signoff_deadline=now + timedelta(days=28),
+        consultation_deadline=(today + timedelta(days=14)).astimezone(UTC),
+        signoff_deadline=(today + timedelta(days=28)).astimezone(UTC),
         body=body,
         author=lead,
     )

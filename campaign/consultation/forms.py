@@ -65,6 +65,7 @@ class AmendmentForm(FlaskForm):
     text = TextAreaField(
         "Your version of this paragraph",
         validators=[DataRequired("Write the text you propose"), Length(max=10000)],
+        render_kw={"rows": 10},
     )
     reason = TextAreaField("Why this change? (optional)", validators=[Optional(), Length(max=2000)])
     submit = SubmitField("Propose this change")
