@@ -109,3 +109,37 @@ def test_demo_twice_gives_the_same_counts(runner, app):
     assert "85 member schools" in second.output
     assert "Sign in as the lead (lead@demo.example): http://localhost/sign-in/" in second.output
     assert "Sign in as a head (Thomas Kowalski" in second.output
+
+
+def test_demo_with_consultation_is_deterministic_and_runs_once(runner, app):
+    first = run(runner, "demo", "--with-consultation")
+    assert first.exit_code == 0, first.output
+    assert "consultation round simulated" in first.output
+    shown = json.loads(
+        run(runner, "campaigns", "show", "fair-funding-for-our-schools", "--json").output
+    )
+    assert shown["state"] == "consultation" and shown["version"] == 2
+    assert shown["questions"] == 2
+    assert shown["tally"] == {"agree": 63, "abstain": 6, "disagree": 5, "block": 0, "no_answer": 11}
+    assert shown["schools_with_evidence"] == 74
+    again = run(runner, "demo", "--with-consultation")
+    assert "simulated" not in again.output
+    assert (
+        json.loads(
+            run(runner, "campaigns", "show", "fair-funding-for-our-schools", "--json").output
+        )
+        == shown
+    )
+
+
+def test_campaigns_list_and_unknown_campaign(runner, app):
+    run(runner, "demo")
+    listed = json.loads(
+        run(runner, "campaigns", "list", "--association", "essex-heads", "--json").output
+    )
+    assert [(c["slug"], c["state"], c["version"]) for c in listed] == [
+        ("fair-funding-for-our-schools", "draft", 1)
+    ]
+    assert len(listed[0]["version_sha256"]) == 64
+    missing = run(runner, "campaigns", "show", "nope")
+    assert missing.exit_code == 1 and 'No campaign has the slug "nope"' in missing.output
