@@ -264,21 +264,7 @@ def answers_csv(campaign: Campaign) -> str:
         ]
     )
     for school in schools:
-        values = []
-        for q in questions:
-            answer = answers.get((school.id, q.id))
-            if answer is None:
-                values.append("")
-            elif answer.number_value is not None:
-                values.append(
-                    str(
-                        answer.number_value.normalize()
-                        if q.kind is QuestionKind.NUMBER
-                        else int(answer.number_value)
-                    )
-                )
-            else:
-                values.append(answer.text_value)
+        values = [raw_value(q, answers.get((school.id, q.id))) for q in questions]
         writer.writerow(
             [
                 school.urn,

@@ -8,7 +8,7 @@ import io
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from campaign.consultation.evidence import dao_questions
+from campaign.consultation.evidence import dao_questions, raw_value
 from campaign.consultation.models import EvidenceAnswer, EvidenceQuestion
 from campaign.consultation.services import dao_latest_stances, tally
 from campaign.directory.models import School, SchoolMembership
@@ -17,8 +17,18 @@ from campaign.extensions import db
 
 
 def summary_csv(campaign: Campaign) -> str:
-    """One row per member school: stance (or "no answer"), reason, version answered, when."""
+    """One row per member school: stance (or "no answer"), reason, version answered,
+    when, and its evidence answers."""
     stances = dao_latest_stances(campaign.id)
+    questions = dao_questions(campaign.id)
+    answers = {
+        (a.school_id, a.question_id): a
+        for a in db.session.scalars(
+            select(EvidenceAnswer)
+            .join(EvidenceQuestion)
+            .where(EvidenceQuestion.campaign_id == campaign.id)
+        )
+    }
     schools = db.session.scalars(
         select(School)
         .join(SchoolMembership, SchoolMembership.school_id == School.id)
@@ -52,6 +62,7 @@ def summary_csv(campaign: Campaign) -> str:
                 stance.reason if stance else "",
                 stance.version.number if stance else "",
                 stance.created.isoformat(timespec="minutes") if stance else "",
+                *(raw_value(q, answers.get((school.id, q.id))) for q in questions),
             ]
         )
     return out.getvalue()

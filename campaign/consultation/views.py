@@ -18,7 +18,11 @@ from campaign.consultation.models import StanceKind
 from campaign.consultation.summary import summary_csv
 from campaign.directory.access import require, scope_to_association
 from campaign.directory.models import Role
-from campaign.directory.services import dao_local_authorities, dao_schools_led_by
+from campaign.directory.services import (
+    dao_local_authorities,
+    dao_mps_for_members,
+    dao_schools_led_by,
+)
 from campaign.drafting import text
 from campaign.drafting.services import dao_campaign, dao_version
 from campaign.extensions import db
@@ -200,6 +204,7 @@ def dashboard():
         la=la,
         constituency=constituency,
         local_authorities=dao_local_authorities(g.association.id),
+        constituencies=[row.constituency for row in dao_mps_for_members(g.association.id)],
         comments=comments,
         amendments=amendments,
         decision_form=DecisionForm(),
