@@ -233,38 +233,40 @@ def totals(campaign: Campaign, question: EvidenceQuestion, by: str) -> list[Grou
     return sorted(groups.values(), key=lambda g: g.group)
 
 
-def answers_csv(campaign: Campaign) -> str:
-    """Every member school with its answer to every question, one row per school."""
-    questions = dao_questions(campaign.id)
-    answers: dict[tuple[int, int], EvidenceAnswer] = {
+def dao_answers(campaign_id: int) -> dict[tuple[int, int], EvidenceAnswer]:
+    """Every answer to the campaign's questions, by (school id, question id)."""
+    return {
         (a.school_id, a.question_id): a
         for a in db.session.scalars(
             select(EvidenceAnswer)
             .join(EvidenceQuestion)
-            .where(EvidenceQuestion.campaign_id == campaign.id)
+            .where(EvidenceQuestion.campaign_id == campaign_id)
         )
     }
-    schools = db.session.scalars(
-        select(School)
-        .join(SchoolMembership, SchoolMembership.school_id == School.id)
-        .where(SchoolMembership.association_id == campaign.association_id)
-        .options(joinedload(School.constituency))
-        .order_by(School.name)
+
+
+def dao_member_schools(association_id: int) -> list[School]:
+    """Every member school, by name, with its constituency loaded."""
+    return list(
+        db.session.scalars(
+            select(School)
+            .join(SchoolMembership, SchoolMembership.school_id == School.id)
+            .where(SchoolMembership.association_id == association_id)
+            .options(joinedload(School.constituency))
+            .order_by(School.name)
+        )
     )
+
+
+def answers_csv(campaign: Campaign) -> str:
+    """Every member school with its answer to every question, one row per school."""
+    questions = dao_questions(campaign.id)
+    answers = dao_answers(campaign.id)
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(
-        [
-            "URN",
-            "School",
-            "Local authority",
-            "Constituency code",
-            "Constituency",
-            *[q.prompt for q in questions],
-        ]
-    )
-    for school in schools:
-        values = [raw_value(q, answers.get((school.id, q.id))) for q in questions]
+    header = ["URN", "School", "Local authority", "Constituency code", "Constituency"]
+    writer.writerow(header + [q.prompt for q in questions])
+    for school in dao_member_schools(campaign.association_id):
         writer.writerow(
             [
                 school.urn,
@@ -272,7 +274,7 @@ def answers_csv(campaign: Campaign) -> str:
                 school.local_authority,
                 school.constituency_code,
                 school.constituency.name if school.constituency else "",
-                *values,
+                *(raw_value(q, answers.get((school.id, q.id))) for q in questions),
             ]
         )
     return out.getvalue()

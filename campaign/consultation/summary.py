@@ -6,12 +6,15 @@ import csv
 import io
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
 
-from campaign.consultation.evidence import dao_questions, raw_value
+from campaign.consultation.evidence import (
+    dao_answers,
+    dao_member_schools,
+    dao_questions,
+    raw_value,
+)
 from campaign.consultation.models import EvidenceAnswer, EvidenceQuestion
 from campaign.consultation.services import dao_latest_stances, tally
-from campaign.directory.models import School, SchoolMembership
 from campaign.drafting.models import Campaign
 from campaign.extensions import db
 
@@ -21,21 +24,7 @@ def summary_csv(campaign: Campaign) -> str:
     when, and its evidence answers."""
     stances = dao_latest_stances(campaign.id)
     questions = dao_questions(campaign.id)
-    answers = {
-        (a.school_id, a.question_id): a
-        for a in db.session.scalars(
-            select(EvidenceAnswer)
-            .join(EvidenceQuestion)
-            .where(EvidenceQuestion.campaign_id == campaign.id)
-        )
-    }
-    schools = db.session.scalars(
-        select(School)
-        .join(SchoolMembership, SchoolMembership.school_id == School.id)
-        .where(SchoolMembership.association_id == campaign.association_id)
-        .options(joinedload(School.constituency))
-        .order_by(School.name)
-    )
+    answers = dao_answers(campaign.id)
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(
@@ -50,7 +39,7 @@ def summary_csv(campaign: Campaign) -> str:
             "Answered",
         ]
     )
-    for school in schools:
+    for school in dao_member_schools(campaign.association_id):
         stance = stances.get(school.id)
         writer.writerow(
             [
