@@ -2,16 +2,22 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, StringField, SubmitField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from campaign.consultation.models import EvidenceQuestion, QuestionKind, StanceKind
 
 STANCE_CHOICES = [
-    (StanceKind.AGREE.value, "Agree: my school supports the statement as it stands"),
-    (StanceKind.ABSTAIN.value, "Abstain: my school has no view either way"),
-    (StanceKind.DISAGREE.value, "Disagree: my school has concerns, but will not stand in the way"),
-    (StanceKind.BLOCK.value, "Block: my school cannot support the statement being sent"),
+    SelectChoice(StanceKind.AGREE.value, "Agree: my school supports the statement as it stands"),
+    SelectChoice(StanceKind.ABSTAIN.value, "Abstain: my school has no view either way"),
+    SelectChoice(
+        StanceKind.DISAGREE.value, "Disagree: my school has concerns, but will not stand in the way"
+    ),
+    SelectChoice(
+        StanceKind.BLOCK.value, "Block: my school cannot support the statement being sent"
+    ),
 ]
+YES_NO_CHOICES = [SelectChoice("yes", "Yes"), SelectChoice("no", "No")]
 
 
 class AnswerForm(FlaskForm):
@@ -44,7 +50,7 @@ def answer_form(questions: list[EvidenceQuestion], **kwargs) -> AnswerForm:
         if q.kind is QuestionKind.YES_NO:
             field = RadioField(
                 label,
-                choices=[("yes", "Yes"), ("no", "No")],
+                choices=YES_NO_CHOICES,
                 validators=[Optional()],
                 description=q.help,
             )

@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from campaign.consultation.models import QuestionKind
@@ -64,7 +65,7 @@ class QuestionForm(FlaskForm):
     )
     kind = SelectField(
         "Kind of answer",
-        choices=[(k.value, k.label) for k in QuestionKind],
+        choices=[SelectChoice(k.value, k.label) for k in QuestionKind],
         default=QuestionKind.MONEY.value,
     )
     help = StringField("Help text (optional)", validators=[Optional(), Length(max=500)])
