@@ -22,10 +22,12 @@ from campaign.directory.models import (
     User,
 )
 from campaign.drafting.models import Campaign, StatementVersion
+from campaign.signoff.models import AuditEvent, Signature
 
 __all__ = [
     "Amendment",
     "Association",
+    "AuditEvent",
     "Campaign",
     "Comment",
     "EvidenceAnswer",
@@ -42,5 +44,6 @@ __all__ = [
     "Role",
     "School",
     "SchoolMembership",
+    "Signature",
     "User",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import UTC, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint, func
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint, false, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campaign.directory.models import Association, User
@@ -60,11 +60,24 @@ class Campaign(db.Model):
     # Set when the lead closes the consultation early; answers stop either way
     # at the deadline.
     consultation_closed: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The version heads sign in sign-off; set when the lead freezes the text.
+    frozen_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("statement_version.id", use_alter=True, ondelete="SET NULL")
+    )
+    # Days before the sign-off deadline on which unanswered schools are reminded.
+    reminder_days: Mapped[str] = mapped_column(String(50), default="7,3,1", server_default="7,3,1")
+    # Whether the signatories are listed on a public page once sign-off closes.
+    public_page: Mapped[bool] = mapped_column(default=False, server_default=false())
     created: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
 
     association: Mapped[Association] = relationship()
     versions: Mapped[list[StatementVersion]] = relationship(
-        back_populates="campaign", order_by="StatementVersion.number"
+        back_populates="campaign",
+        order_by="StatementVersion.number",
+        foreign_keys="StatementVersion.campaign_id",
+    )
+    frozen_version: Mapped[StatementVersion | None] = relationship(
+        foreign_keys=[frozen_version_id], post_update=True
     )
 
     __table_args__ = (
@@ -90,6 +103,19 @@ class Campaign(db.Model):
             )
         self.state = state
 
+    @property
+    def reminder_schedule(self) -> list[int]:
+        return sorted(
+            {int(d) for d in self.reminder_days.split(",") if d.strip().isdigit()}, reverse=True
+        )
+
+    def signoff_open(self, now: datetime | None = None) -> bool:
+        """Whether heads can still sign, decline or withdraw."""
+        now = now or datetime.now(UTC)
+        return self.state is CampaignState.SIGNOFF and (
+            self.signoff_deadline is None or now < self.signoff_deadline
+        )
+
     def consultation_open(self, now: datetime | None = None) -> bool:
         """Whether heads can still give stances, comments, amendments and evidence."""
         now = now or datetime.now(UTC)
@@ -113,7 +139,7 @@ class StatementVersion(db.Model):
     note: Mapped[str] = mapped_column(String(500), default="")
     created: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
 
-    campaign: Mapped[Campaign] = relationship(back_populates="versions")
+    campaign: Mapped[Campaign] = relationship(back_populates="versions", foreign_keys=[campaign_id])
     author: Mapped[User | None] = relationship()
 
     __table_args__ = (
