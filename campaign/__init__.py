@@ -49,8 +49,10 @@ def register_blueprints(app: Flask) -> None:
     from campaign.consultation.views import bp as consultation
     from campaign.directory.views import bp as directory
     from campaign.drafting.views import bp as campaigns
+    from campaign.signoff.public import bp as public
+    from campaign.signoff.views import bp as signoff
 
-    for blueprint in (auth, directory, campaigns, consultation):
+    for blueprint in (auth, directory, campaigns, consultation, signoff, public):
         app.register_blueprint(blueprint)
     if app.config["DEVELOPMENT"]:
         from campaign.devtools import bp as devtools

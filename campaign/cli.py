@@ -225,11 +225,9 @@ def worker(workers: int) -> None:
     from huey.consumer import Consumer
 
     from campaign import tasks
-    from campaign.auth import tasks as _auth_tasks  # noqa: F401  (register the tasks)
-    from campaign.consultation import tasks as _consultation_tasks  # noqa: F401
-    from campaign.directory import tasks as _directory_tasks  # noqa: F401
     from campaign.extensions import huey
 
+    # Every task module is imported by its blueprint, so create_app registered them all.
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     tasks.set_worker_app(current_app._get_current_object())
     # Poll at least once a second: a sign-in link should arrive while the person waits.

@@ -16,7 +16,7 @@ from campaign.consultation.forms import (
 )
 from campaign.consultation.models import StanceKind
 from campaign.consultation.summary import summary_csv
-from campaign.directory.access import require, scope_to_association
+from campaign.directory.access import require
 from campaign.directory.models import Role
 from campaign.directory.services import (
     dao_local_authorities,
@@ -24,30 +24,12 @@ from campaign.directory.services import (
     dao_schools_led_by,
 )
 from campaign.drafting import text
-from campaign.drafting.services import dao_campaign, dao_version
+from campaign.drafting.access import scope_to_campaign
+from campaign.drafting.services import dao_version
 from campaign.extensions import db
 
 bp = Blueprint("consultation", __name__, url_prefix="/a/<slug>/campaigns/<cslug>")
-scope_to_association(bp)
-
-
-@bp.url_value_preprocessor
-def load_campaign(endpoint, values):
-    # Runs after the association's own preprocessor: the campaign must be this association's.
-    g.cslug = values.pop("cslug")
-
-
-@bp.url_defaults
-def add_cslug(endpoint, values):
-    if "cslug" not in values and "cslug" in g:
-        values["cslug"] = g.cslug
-
-
-@bp.before_request
-def campaign_or_404():
-    g.campaign = dao_campaign(g.association.id, g.cslug)
-    if g.campaign is None:
-        abort(404)
+scope_to_campaign(bp)
 
 
 # --- heads -----------------------------------------------------------------

@@ -17,6 +17,7 @@ from campaign.drafting.forms import CampaignForm, QuestionForm, StatementForm
 from campaign.drafting.models import CampaignState, IllegalTransition
 from campaign.extensions import db
 from campaign.forms import ConfirmForm
+from campaign.signoff.progress import progress
 
 bp = Blueprint("campaigns", __name__, url_prefix="/a/<slug>/campaigns")
 scope_to_association(bp)
@@ -60,13 +61,17 @@ def new():
 def show(cslug: str):
     campaign = campaign_or_404(cslug)
     if g.membership.role is Role.HEAD:
-        return redirect(url_for("consultation.respond", cslug=cslug))
+        in_signoff = campaign.state in (CampaignState.SIGNOFF, CampaignState.CLOSED)
+        return redirect(
+            url_for("signoff.schools" if in_signoff else "consultation.respond", cslug=cslug)
+        )
     return render_template(
         "drafting/show.html",
         campaign=campaign,
         version=campaign.current_version,
         questions=dao_questions(campaign.id),
         tally=consultation.tally(campaign) if campaign.state is not CampaignState.DRAFT else None,
+        signoff_progress=progress(campaign) if campaign.frozen_version_id else None,
     )
 
 

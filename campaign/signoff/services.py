@@ -1,0 +1,270 @@
+"""Sign-off: freezing the text, signing for a school, withdrawing, reopening, closing."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from campaign.consultation.services import dao_head_ids
+from campaign.directory.models import Headship, School, SchoolMembership, User
+from campaign.drafting.models import Campaign, CampaignState, StatementVersion
+from campaign.extensions import db
+from campaign.formatting import when
+from campaign.signoff.models import AuditEvent, Decision, Signature
+
+
+class SignOffError(Exception):
+    """A sign-off action that cannot be done; the message says why."""
+
+
+class AlreadyAnswered(SignOffError):
+    """The school has already signed or declined (a second submit)."""
+
+
+def audit(campaign: Campaign, actor: User | None, action: str, **detail) -> None:
+    db.session.add(
+        AuditEvent(
+            campaign_id=campaign.id,
+            actor_id=actor.id if actor else None,
+            action=action,
+            detail=detail,
+        )
+    )
+
+
+def freeze(campaign: Campaign, by: User) -> list[int]:
+    """Freeze the current version and open sign-off; return the heads to invite.
+    The caller commits, then queues one invitation per head."""
+    version = campaign.current_version
+    if version is None:
+        raise SignOffError("Write the statement before opening sign-off.")
+    if campaign.signoff_deadline and campaign.signoff_deadline <= datetime.now(UTC):
+        raise SignOffError("Set a sign-off deadline in the future first.")
+    campaign.move_to(CampaignState.SIGNOFF)
+    campaign.frozen_version = version
+    audit(campaign, by, "froze", version=version.number, sha256=version.sha256)
+    return dao_head_ids(campaign.association_id)
+
+
+def reopen(campaign: Campaign, by: User) -> list[int]:
+    """Back to consultation: the round's signatures are void. Returns the users who
+    had signed or declined, to tell them. The caller commits."""
+    campaign.move_to(CampaignState.CONSULTATION)
+    signatures = dao_signatures(campaign.id)
+    audit(
+        campaign,
+        by,
+        "reopened",
+        voided=[
+            {
+                "urn": s.school.urn,
+                "decision": s.decision.value,
+                "name": s.name,
+                "withdrawn": bool(s.withdrawn),
+            }
+            for s in signatures
+        ],
+    )
+    db.session.execute(delete(Signature).where(Signature.campaign_id == campaign.id))
+    campaign.frozen_version = None
+    campaign.consultation_closed = None
+    return sorted({s.user_id for s in signatures if s.user_id and s.withdrawn is None})
+
+
+def close(campaign: Campaign, by: User | None) -> None:
+    """Signatures become final. The caller commits."""
+    campaign.move_to(CampaignState.CLOSED)
+    audit(campaign, by, "closed", signed=len(dao_standing(campaign.id)))
+
+
+def require_open(campaign: Campaign) -> None:
+    if campaign.state is not CampaignState.SIGNOFF:
+        raise SignOffError("Sign-off is not open for this campaign.")
+    if not campaign.signoff_open():
+        raise SignOffError(
+            f"Sign-off closed on {when(campaign.signoff_deadline)}; nothing can change now."
+        )
+
+
+def client_hash(ip: str, user_agent: str) -> str:
+    return hashlib.sha256(f"{ip}\n{user_agent}".encode()).hexdigest()
+
+
+def dao_headship(campaign: Campaign, user: User, urn: int) -> tuple[School, Headship] | None:
+    """The school with this URN and the user's headship of it, if they lead it."""
+    row = db.session.execute(
+        select(School, Headship)
+        .join(Headship, Headship.school_id == School.id)
+        .where(
+            Headship.association_id == campaign.association_id,
+            Headship.user_id == user.id,
+            School.urn == urn,
+        )
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+def sign(
+    campaign: Campaign,
+    school: School,
+    user: User,
+    *,
+    decision: Decision,
+    name: str,
+    role: str,
+    shown_sha256: str,
+    comment: str = "",
+    client: str = "",
+) -> Signature:
+    """Record the school's decision on the frozen text. Commits.
+
+    Refused if sign-off is not open, if the page showed a different text than
+    the frozen one, or if the school has already answered (AlreadyAnswered).
+    """
+    require_open(campaign)
+    frozen = campaign.frozen_version
+    if shown_sha256 != frozen.sha256:
+        raise SignOffError(
+            "The statement changed after this page was opened, so this signature would not "
+            "match the text being sent. Read the current text and sign again."
+        )
+    if not name.strip():
+        raise SignOffError("Give your name as it should appear on the letter.")
+    existing = dao_signature(campaign.id, school.id)
+    if existing is not None and existing.withdrawn is None:
+        raise AlreadyAnswered(f"{school.name} has already {existing.decision.value}.")
+    if existing is not None:  # signing again after withdrawing: the old one is history
+        audit(campaign, user, "replaced-withdrawn", urn=school.urn, name=existing.name)
+        db.session.delete(existing)
+        db.session.flush()
+    signature = Signature(
+        campaign_id=campaign.id,
+        school=school,
+        user=user,
+        decision=decision,
+        name=name.strip(),
+        role=role.strip(),
+        comment=comment.strip(),
+        version_sha256=frozen.sha256,
+        client_hash=client,
+    )
+    db.session.add(signature)
+    audit(campaign, user, decision.value, urn=school.urn, name=signature.name, role=signature.role)
+    try:
+        db.session.commit()
+    except IntegrityError:  # another tab or co-head answered at the same moment
+        db.session.rollback()
+        raise AlreadyAnswered(f"{school.name} has already answered.") from None
+    return signature
+
+
+def withdraw(campaign: Campaign, school: School, user: User) -> Signature:
+    """Withdraw the school's answer before the deadline (kept, marked withdrawn). Commits."""
+    require_open(campaign)
+    signature = dao_signature(campaign.id, school.id)
+    if signature is None or signature.withdrawn is not None:
+        raise SignOffError(f"{school.name} has no answer to withdraw.")
+    signature.withdrawn = datetime.now(UTC)
+    audit(campaign, user, "withdrew", urn=school.urn, decision=signature.decision.value)
+    db.session.commit()
+    return signature
+
+
+def dao_signature(campaign_id: int, school_id: int) -> Signature | None:
+    return db.session.scalar(
+        select(Signature).where(
+            Signature.campaign_id == campaign_id, Signature.school_id == school_id
+        )
+    )
+
+
+def dao_signatures(campaign_id: int) -> list[Signature]:
+    return list(
+        db.session.scalars(
+            select(Signature).where(Signature.campaign_id == campaign_id).order_by(Signature.id)
+        )
+    )
+
+
+def dao_standing(campaign_id: int) -> list[Signature]:
+    """Signatures that stand (signed, not withdrawn), with their schools, by school name."""
+    return list(
+        db.session.scalars(
+            select(Signature)
+            .join(School, School.id == Signature.school_id)
+            .where(
+                Signature.campaign_id == campaign_id,
+                Signature.decision == Decision.SIGNED,
+                Signature.withdrawn.is_(None),
+            )
+            .order_by(School.local_authority, School.name)
+        )
+    )
+
+
+def dao_unanswered(campaign: Campaign, *, la: str = "", constituency: str = "") -> list[School]:
+    """Member schools with no standing answer (never answered, or withdrew)."""
+    answered = select(Signature.school_id).where(
+        Signature.campaign_id == campaign.id, Signature.withdrawn.is_(None)
+    )
+    stmt = (
+        select(School)
+        .join(SchoolMembership, SchoolMembership.school_id == School.id)
+        .where(
+            SchoolMembership.association_id == campaign.association_id, School.id.not_in(answered)
+        )
+        .order_by(School.name)
+    )
+    if la:
+        stmt = stmt.where(School.local_authority == la)
+    if constituency:
+        stmt = stmt.where(School.constituency_code == constituency)
+    return list(db.session.scalars(stmt))
+
+
+def chase_recipients(campaign: Campaign, *, la: str = "", constituency: str = "") -> list[int]:
+    """Heads of the schools with no standing answer, and no one else."""
+    require_open(campaign)
+    schools = dao_unanswered(campaign, la=la, constituency=constituency)
+    return dao_head_ids(campaign.association_id, [s.id for s in schools]) if schools else []
+
+
+# --- letter references --------------------------------------------------------
+
+
+def reference(campaign: Campaign, version: StatementVersion) -> str:
+    """A short code for a letter, derived from the campaign and the signed text's hash:
+    "XXXX-XXXX-XXXX" in base32 (letters and the digits 2 to 7; a 0, 1 or 8 typed
+    by mistake is read as O, I or B)."""
+    digest = hashlib.sha256(f"{campaign.id}:{version.sha256}".encode()).digest()
+    code = base64.b32encode(digest).decode()[:12]
+    return "-".join(code[i : i + 4] for i in range(0, 12, 4))
+
+
+def normalise_reference(raw: str) -> str:
+    code = "".join(ch for ch in raw.upper() if ch.isalnum())
+    code = code.replace("0", "O").replace("1", "I").replace("8", "B")
+    return "-".join(code[i : i + 4] for i in range(0, 12, 4)) if len(code) == 12 else ""
+
+
+@dataclass
+class Resolved:
+    campaign: Campaign
+    version: StatementVersion
+
+
+def resolve_reference(campaign: Campaign, raw: str) -> Resolved | None:
+    """The signed text a letter's reference stands for, if it is this campaign's."""
+    version = campaign.frozen_version
+    if version is None or not raw:
+        return None
+    return (
+        Resolved(campaign, version)
+        if normalise_reference(raw) == reference(campaign, version)
+        else None
+    )

@@ -1,0 +1,352 @@
+"""Sign-off pages: heads sign for their schools in three screens; the lead freezes,
+watches progress, chases, closes; anyone can check a letter on the public page."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+
+from campaign.consultation.forms import ReminderForm
+from campaign.consultation.services import new_batch
+from campaign.directory.access import require
+from campaign.directory.models import Role
+from campaign.directory.services import (
+    dao_local_authorities,
+    dao_mps_for_members,
+    dao_schools_led_by,
+)
+from campaign.drafting import text
+from campaign.drafting.access import scope_to_campaign
+from campaign.drafting.models import IllegalTransition
+from campaign.extensions import db
+from campaign.forms import ConfirmForm
+from campaign.signoff import services, tasks
+from campaign.signoff.forms import SettingsForm, SignForm
+from campaign.signoff.models import AuditEvent, Decision
+from campaign.signoff.progress import progress
+
+bp = Blueprint("signoff", __name__, url_prefix="/a/<slug>/campaigns/<cslug>")
+scope_to_campaign(bp)
+
+
+# --- heads ---------------------------------------------------------------------
+
+
+@bp.get("/sign")
+def schools():
+    campaign = g.campaign
+    mine = dao_schools_led_by(g.association.id, current_user.id)
+    if len(mine) == 1 and campaign.signoff_open():
+        return redirect(url_for("signoff.sign", urn=mine[0].urn))
+    answers = {s.id: services.dao_signature(campaign.id, s.id) for s in mine}
+    return render_template("signoff/schools.html", campaign=campaign, schools=mine, answers=answers)
+
+
+@bp.route("/sign/<int:urn>", methods=["GET", "POST"])
+def sign(urn: int):
+    campaign = g.campaign
+    found = services.dao_headship(campaign, current_user, urn)
+    if found is None:
+        abort(404)  # only the school's own head (or co-head) can sign for it
+    school, headship = found
+    existing = services.dao_signature(campaign.id, school.id)
+    frozen = campaign.frozen_version
+    form = SignForm(
+        data={
+            "name": current_user.name,
+            "role": headship.job_title or "Headteacher",
+            "version_sha256": frozen.sha256 if frozen else "",
+            "decision": "signed",
+        }
+        if request.method == "GET"
+        else None
+    )
+    error = None
+    if form.validate_on_submit():
+        try:
+            services.sign(
+                campaign,
+                school,
+                current_user,
+                decision=Decision(form.decision.data),
+                name=form.name.data,
+                role=form.role.data,
+                comment=form.comment.data or "",
+                shown_sha256=form.version_sha256.data or "",
+                client=services.client_hash(
+                    request.remote_addr or "", request.headers.get("User-Agent", "")
+                ),
+            )
+        except services.AlreadyAnswered as exc:
+            flash(str(exc))
+            return redirect(url_for("signoff.done", urn=urn))
+        except services.SignOffError as exc:
+            db.session.rollback()
+            error = str(exc)
+        else:
+            return redirect(url_for("signoff.done", urn=urn))
+    standing = services.dao_standing(campaign.id)
+    return render_template(
+        "signoff/sign.html",
+        campaign=campaign,
+        school=school,
+        form=form,
+        error=error,
+        existing=existing if existing and existing.withdrawn is None else None,
+        frozen=frozen,
+        paragraphs=[text.to_html(p) for p in text.paragraphs(frozen.body)] if frozen else [],
+        standing=standing,
+        is_open=campaign.signoff_open(),
+    ), 400 if error or form.errors else 200
+
+
+@bp.get("/sign/<int:urn>/done")
+def done(urn: int):
+    campaign = g.campaign
+    found = services.dao_headship(campaign, current_user, urn)
+    if found is None:
+        abort(404)
+    school, _ = found
+    signature = services.dao_signature(campaign.id, school.id)
+    if signature is None:
+        return redirect(url_for("signoff.sign", urn=urn))
+    others = [s for s in dao_schools_led_by(g.association.id, current_user.id) if s.id != school.id]
+    return render_template(
+        "signoff/done.html",
+        campaign=campaign,
+        school=school,
+        signature=signature,
+        others=[s for s in others if services.dao_signature(campaign.id, s.id) is None],
+        form=ConfirmForm(),
+    )
+
+
+@bp.post("/sign/<int:urn>/withdraw")
+def withdraw(urn: int):
+    campaign = g.campaign
+    found = services.dao_headship(campaign, current_user, urn)
+    if found is None:
+        abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        services.withdraw(campaign, found[0], current_user)
+    except services.SignOffError as exc:
+        flash(str(exc))
+        return redirect(url_for("signoff.done", urn=urn))
+    flash(f"{found[0].name}'s answer is withdrawn. You can answer again until sign-off closes.")
+    return redirect(url_for("signoff.sign", urn=urn))
+
+
+# --- the lead ----------------------------------------------------------------------
+
+
+def _confirm(action: str, run):
+    require(Role.LEAD)
+    campaign = g.campaign
+    form = ConfirmForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            message = run(campaign)
+        except (IllegalTransition, services.SignOffError) as exc:
+            db.session.rollback()
+            error = str(exc)
+        else:
+            flash(message)
+            return redirect(url_for("signoff.dashboard"))
+    return render_template(
+        "signoff/confirm.html",
+        campaign=campaign,
+        action=action,
+        form=form,
+        error=error,
+        heads=len(services.dao_head_ids(g.association.id)),
+        signatures=services.dao_signatures(campaign.id),
+        progress=progress(campaign),
+    ), 409 if error else 200
+
+
+@bp.route("/freeze", methods=["GET", "POST"])
+def freeze():
+    def run(campaign):
+        user_ids = services.freeze(campaign, current_user)
+        db.session.commit()
+        for user_id in user_ids:
+            tasks.send_invitation(campaign.id, user_id)
+        return (
+            f"Version {campaign.frozen_version.number} is frozen and sign-off is open. "
+            f"Invitations are going to {len(user_ids)} heads."
+        )
+
+    return _confirm("freeze", run)
+
+
+@bp.route("/reopen", methods=["GET", "POST"])
+def reopen():
+    def run(campaign):
+        count = len(services.dao_signatures(campaign.id))
+        user_ids = services.reopen(campaign, current_user)
+        db.session.commit()
+        key = f"signoff-voided:{campaign.id}:{new_batch()}"
+        for user_id in user_ids:
+            tasks.send_voided(campaign.id, user_id, key)
+        return f"The consultation is open again; {count} answers were voided and those heads told."
+
+    return _confirm("reopen", run)
+
+
+@bp.route("/close-signoff", methods=["GET", "POST"])
+def close():
+    def run(campaign):
+        services.close(campaign, current_user)
+        db.session.commit()
+        return "Sign-off is closed. The signatures are final."
+
+    return _confirm("close", run)
+
+
+@bp.get("/signoff")
+def dashboard():
+    require(Role.LEAD, Role.VIEWER)
+    campaign = g.campaign
+    la = request.args.get("la", "")
+    constituency = request.args.get("constituency", "").upper()
+    unanswered = services.dao_unanswered(campaign, la=la, constituency=constituency)
+    heads = (
+        services.dao_head_ids(g.association.id, [s.id for s in unanswered]) if unanswered else []
+    )
+    return render_template(
+        "signoff/dashboard.html",
+        campaign=campaign,
+        progress=progress(campaign),
+        unanswered=unanswered,
+        chase_heads=len(heads),
+        la=la,
+        constituency=constituency,
+        local_authorities=dao_local_authorities(g.association.id),
+        constituencies=[row.constituency for row in dao_mps_for_members(g.association.id)],
+        chase_form=ReminderForm(
+            data={"batch": new_batch(), "la": la, "constituency": constituency}
+        ),
+        settings_form=SettingsForm(
+            data={"reminder_days": campaign.reminder_days, "public_page": campaign.public_page}
+        ),
+        is_open=campaign.signoff_open(),
+    )
+
+
+@bp.post("/signoff/chase")
+def chase():
+    require(Role.LEAD)
+    campaign = g.campaign
+    form = ReminderForm()
+    if not form.validate_on_submit() or not form.batch.data:
+        abort(400)
+    try:
+        user_ids = services.chase_recipients(
+            campaign, la=form.la.data, constituency=form.constituency.data
+        )
+    except services.SignOffError as exc:
+        flash(str(exc))
+        return redirect(url_for("signoff.dashboard"))
+    key = f"signoff-chaser:{campaign.id}:{form.batch.data}"
+    for user_id in user_ids:
+        tasks.send_chaser(campaign.id, user_id, key)
+    services.audit(
+        campaign,
+        current_user,
+        "chased",
+        heads=len(user_ids),
+        la=form.la.data,
+        constituency=form.constituency.data,
+    )
+    db.session.commit()
+    flash(f"Reminders are going to {len(user_ids)} heads of schools that have not answered.")
+    return redirect(
+        url_for("signoff.dashboard", la=form.la.data, constituency=form.constituency.data)
+    )
+
+
+@bp.post("/signoff/settings")
+def settings():
+    require(Role.LEAD)
+    campaign = g.campaign
+    form = SettingsForm()
+    if form.validate_on_submit():
+        days = sorted(
+            {int(d) for d in (form.reminder_days.data or "").split(",") if d.strip()}, reverse=True
+        )
+        campaign.reminder_days = ",".join(str(d) for d in days)
+        campaign.public_page = form.public_page.data
+        services.audit(
+            campaign,
+            current_user,
+            "settings",
+            reminder_days=campaign.reminder_days,
+            public_page=campaign.public_page,
+        )
+        db.session.commit()
+        flash("Settings saved.")
+    else:
+        flash(" ".join(e for errors in form.errors.values() for e in errors))
+    return redirect(url_for("signoff.dashboard"))
+
+
+@bp.get("/signoff/signatures.csv")
+def signatures_csv():
+    require(Role.LEAD, Role.VIEWER)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        [
+            "URN",
+            "School",
+            "Local authority",
+            "Constituency code",
+            "Decision",
+            "Name",
+            "Role",
+            "Comment",
+            "Signed at (UTC)",
+            "Withdrawn at (UTC)",
+            "Text SHA-256",
+        ]
+    )
+    for s in services.dao_signatures(g.campaign.id):
+        writer.writerow([
+            s.school.urn, s.school.name, s.school.local_authority, s.school.constituency_code,
+            s.decision.value, s.name, s.role, s.comment,
+            s.created.isoformat(timespec="seconds"),
+            s.withdrawn.isoformat(timespec="seconds") if s.withdrawn else "",
+            s.version_sha256,
+        ])  # fmt: skip
+    return Response(
+        out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{g.campaign.slug}-signatures.csv"'},
+    )
+
+
+@bp.get("/audit")
+def audit_log():
+    require(Role.LEAD)
+    events = db.session.scalars(
+        db.select(AuditEvent)
+        .where(AuditEvent.campaign_id == g.campaign.id)
+        .order_by(AuditEvent.id.desc())
+    ).all()
+    return render_template("signoff/audit.html", campaign=g.campaign, events=events)
