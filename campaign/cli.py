@@ -184,6 +184,20 @@ def list_campaigns(slug: str, as_json: bool) -> None:
 @with_appcontext
 def show_campaign(campaign_slug: str, slug: str | None, as_json: bool) -> None:
     """State, current version and hash, tally and evidence counts of one campaign."""
+    facts = campaign_facts(_campaign(campaign_slug, slug))
+    if as_json:
+        click.echo(json.dumps(facts))
+        return
+    for key, value in facts.items():
+        click.echo(f"{key}: {value}")
+
+
+@main.group()
+def signoff() -> None:
+    """Sign-off of a campaign's final text."""
+
+
+def _campaign(campaign_slug: str, slug: str | None):
     from sqlalchemy import select
 
     from campaign.drafting.models import Campaign
@@ -196,24 +210,82 @@ def show_campaign(campaign_slug: str, slug: str | None, as_json: bool) -> None:
         raise click.ClickException(f'No campaign has the slug "{campaign_slug}".')
     if len(found) > 1:
         raise click.ClickException("Several associations use that slug: add --association.")
-    facts = campaign_facts(found[0])
+    return found[0]
+
+
+@signoff.command("open")
+@click.argument("campaign_slug")
+@click.option("--association", "slug")
+@with_appcontext
+def signoff_open(campaign_slug: str, slug: str | None) -> None:
+    """Freeze the current version, open sign-off and invite every head."""
+    from campaign.drafting.models import IllegalTransition
+    from campaign.signoff import services as signoff_services
+    from campaign.signoff import tasks as signoff_tasks
+
+    campaign = _campaign(campaign_slug, slug)
+    try:
+        user_ids = signoff_services.freeze(campaign, None)
+    except (IllegalTransition, signoff_services.SignOffError) as exc:
+        raise click.ClickException(str(exc)) from None
+    db.session.commit()
+    for user_id in user_ids:
+        signoff_tasks.send_invitation(campaign.id, user_id)
+    click.echo(
+        f"Version {campaign.frozen_version.number} frozen; inviting {len(user_ids)} heads to sign."
+    )
+
+
+@signoff.command("close")
+@click.argument("campaign_slug")
+@click.option("--association", "slug")
+@with_appcontext
+def signoff_close(campaign_slug: str, slug: str | None) -> None:
+    """Close sign-off: the signatures become final."""
+    from campaign.drafting.models import IllegalTransition
+    from campaign.signoff import services as signoff_services
+
+    campaign = _campaign(campaign_slug, slug)
+    try:
+        signoff_services.close(campaign, None)
+    except IllegalTransition as exc:
+        raise click.ClickException(str(exc)) from None
+    db.session.commit()
+    click.echo("Sign-off closed.")
+
+
+@signoff.command("status")
+@click.argument("campaign_slug")
+@click.option("--association", "slug")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@with_appcontext
+def signoff_status(campaign_slug: str, slug: str | None, as_json: bool) -> None:
+    """Signed, declined and unanswered counts, the text's hash and the signatories."""
+    from campaign.signoff.summary import status
+
+    facts = status(_campaign(campaign_slug, slug))
     if as_json:
         click.echo(json.dumps(facts))
         return
-    for key, value in facts.items():
-        click.echo(f"{key}: {value}")
+    click.echo(
+        f"{facts['signed']} signed, {facts['declined']} declined, {facts['no_answer']} no answer; "
+        f"text {facts['version_sha256']}"
+    )
 
 
 @main.command()
 @click.option(
     "--with-consultation", is_flag=True, help="Also simulate a consultation round (once)."
 )
+@click.option(
+    "--with-signoff", is_flag=True, help="Also simulate consultation and sign-off (once)."
+)
 @with_appcontext
-def demo(with_consultation: bool) -> None:
+def demo(with_consultation: bool, with_signoff: bool) -> None:
     """Create or refresh the demo association and print sign-in links."""
     from campaign.demo import load_demo
 
-    for line in load_demo(with_consultation=with_consultation):
+    for line in load_demo(with_consultation=with_consultation, with_signoff=with_signoff):
         click.echo(line)
 
 

@@ -7,7 +7,7 @@ from importlib import resources
 from sqlalchemy import select
 
 from campaign.auth.services import issue_sign_in_link
-from campaign.demo_campaign import ensure_campaign, run_consultation
+from campaign.demo_campaign import ensure_campaign, run_consultation, run_signoff
 from campaign.directory import services
 from campaign.directory.models import Headship, Role, User
 from campaign.directory.mps import import_mps, packaged_results
@@ -25,7 +25,7 @@ def _data(name: str) -> bytes:
     return (resources.files("campaign") / "data" / name).read_bytes()
 
 
-def load_demo(with_consultation: bool = False) -> list[str]:
+def load_demo(with_consultation: bool = False, with_signoff: bool = False) -> list[str]:
     """Create or refresh the demo association and its campaign; return lines to
     print. Idempotent."""
     import_mps(packaged_results())
@@ -43,7 +43,8 @@ def load_demo(with_consultation: bool = False) -> list[str]:
     )
     roster = import_roster(association, _data("roster-essex-secondary-heads.csv"))
     campaign = ensure_campaign(association, lead)
-    consulted = run_consultation(campaign, lead) if with_consultation else False
+    consulted = run_consultation(campaign, lead) if with_consultation or with_signoff else False
+    signed = run_signoff(campaign, lead) if with_signoff else False
     # The head who leads the most schools shows the multi-school journey.
     head = db.session.scalars(
         select(User)
@@ -64,7 +65,9 @@ def load_demo(with_consultation: bool = False) -> list[str]:
         f"{roster.updated} updated, {roster.unchanged} unchanged).",
         f'Campaign "{campaign.title}": {campaign.state.label.lower()}, '
         f"version {campaign.current_version.number}"
-        + (" (consultation round simulated)." if consulted else "."),
+        + (" (consultation round simulated)" if consulted else "")
+        + (" (sign-off simulated)" if signed else "")
+        + ".",
         f"Sign in as the lead ({lead.email}): {lead_link}",
     ]
     if head and head_link:

@@ -131,3 +131,40 @@ def run_consultation(campaign: Campaign, lead: User) -> bool:
         amendment, campaign, accept=True, note="Thank you: a stronger sentence.", by=lead
     )
     return True
+
+
+def run_signoff(campaign: Campaign, lead: User) -> bool:
+    """Freeze the text and have most schools sign, a few decline and a few never
+    answer, the same every time. Does nothing once the campaign has signatures."""
+    from campaign.signoff import services as signoff
+    from campaign.signoff.models import Decision, Signature
+
+    if db.session.scalar(select(Signature.id).where(Signature.campaign_id == campaign.id)):
+        return False
+    if campaign.state is CampaignState.DRAFT:
+        services.open_consultation(campaign)
+    if campaign.state is CampaignState.CONSULTATION:
+        signoff.freeze(campaign, lead)
+        db.session.commit()
+    rng = random.Random(2027)
+    rows = db.session.execute(
+        select(School, User, Headship)
+        .join(Headship, Headship.school_id == School.id)
+        .join(User, User.id == Headship.user_id)
+        .where(Headship.association_id == campaign.association_id)
+        .order_by(School.urn)
+    ).all()
+    for school, head, headship in rows:
+        roll = rng.random()
+        if roll >= 0.92 or not head.name:
+            continue  # never answers
+        signoff.sign(
+            campaign,
+            school,
+            head,
+            decision=Decision.SIGNED if roll < 0.85 else Decision.DECLINED,
+            name=head.name,
+            role=headship.job_title or "Headteacher",
+            shown_sha256=campaign.frozen_version.sha256,
+        )
+    return True
