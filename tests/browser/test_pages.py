@@ -80,7 +80,7 @@ def test_sign_in_form_errors_and_the_same_answer_for_anyone(demo, live_server, n
     page.goto(f"{live_server}/sign-in")
     page.get_by_role("button", name="Email me a sign-in link").click()
     summary = page.locator(".error-summary")
-    expect(summary).to_be_visible()
+    expect(summary).to_be_focused()
     expect(summary.get_by_role("link", name="Enter your email address")).to_have_attribute(
         "href", "#email"
     )
