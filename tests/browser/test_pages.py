@@ -100,3 +100,21 @@ def test_skip_link_moves_focus_to_main(demo, live_server, new_page):
     page.keyboard.press("Tab")
     page.keyboard.press("Enter")
     assert page.evaluate("document.activeElement.id") == "main"
+
+
+def test_import_progress_page_updates_itself(demo, live_server, new_page, link_for):
+    from campaign.directory.imports import create_import_job, run_import_job
+    from campaign.directory.services import association_by_slug
+    from tests.conftest import DATA
+
+    lead = user("lead@demo.example")
+    data = (DATA / "demo" / "roster-essex-secondary-heads.csv").read_bytes()
+    job = create_import_job(association_by_slug("essex-heads"), lead, "roster", "roster.csv", data)
+    db.session.commit()  # queued, not yet run: no worker in this test
+    page = new_page()
+    page.goto(link_for(lead, next_path=f"/a/essex-heads/imports/{job.id}"))
+    page.get_by_role("button").last.click()
+    expect(page.get_by_text("Waiting to start.")).to_be_visible()
+    run_import_job(job.id)  # the worker's part
+    expect(page.get_by_role("heading", name="The roster was imported")).to_be_visible()
+    expect(page.locator("[data-count=unchanged]")).to_have_text("84")
