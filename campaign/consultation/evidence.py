@@ -199,7 +199,9 @@ class GroupTotal:
 
     @property
     def mean(self) -> Decimal | None:
-        return (self.total / self.answered).quantize(Decimal(1)) if self.answered else None
+        if not self.answered:
+            return None
+        return (self.total / self.answered).quantize(Decimal(1), rounding=ROUND_HALF_UP)
 
 
 def totals(campaign: Campaign, question: EvidenceQuestion, by: str) -> list[GroupTotal]:
