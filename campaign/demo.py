@@ -32,6 +32,9 @@ def load_demo(with_consultation: bool = False, with_signoff: bool = False) -> li
     association = services.association_by_slug(SLUG)
     if association is None:
         association = services.create_association(SLUG, NAME, LEAD_EMAIL)
+    if not association.address:
+        association.address = "Chelmsford Business Centre\nMarket Road\nChelmsford\nCM1 1XA"
+        association.email = LEAD_EMAIL
     lead, _ = get_or_create_user(LEAD_EMAIL)
     lead.name = lead.name or "Alex Morgan"
     ensure_membership(lead, association, Role.LEAD)

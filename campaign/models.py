@@ -22,6 +22,7 @@ from campaign.directory.models import (
     User,
 )
 from campaign.drafting.models import Campaign, StatementVersion
+from campaign.letters.models import Letter
 from campaign.signoff.models import AuditEvent, Signature
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "EvidenceAnswer",
     "EvidenceQuestion",
     "ImportJob",
+    "Letter",
     "Notice",
     "Stance",
     "StatementVersion",

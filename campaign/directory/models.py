@@ -34,6 +34,9 @@ class Association(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
+    # Letterhead: the postal address (one line per line) and a contact email.
+    address: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    email: Mapped[str] = mapped_column(String(320), default="", server_default="")
     created: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="association")

@@ -1,0 +1,42 @@
+"""Rendered letters: one per signing school (to parents) and one per constituency (to its MP)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from campaign.extensions import db
+from campaign.types import UtcDateTime, text_enum
+
+
+class Audience(enum.StrEnum):
+    PARENTS = "parents"
+    MPS = "mps"
+
+
+class Letter(db.Model):
+    """A letter as rendered, with the merge data it was rendered from.
+
+    `recipient` is "school:<URN>" or "constituency:<ONS code>"; re-rendering
+    skips a letter whose merge data (and so its hash) has not changed.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaign.id", ondelete="CASCADE"), index=True
+    )
+    audience: Mapped[Audience] = mapped_column(text_enum(Audience))
+    recipient: Mapped[str] = mapped_column(String(40))
+    # Who it is for, as a person reads it ("Saxon High School", "Richard Holden MP").
+    recipient_name: Mapped[str] = mapped_column(String(300))
+    merge: Mapped[dict] = mapped_column(JSON)
+    merge_sha256: Mapped[str] = mapped_column(String(64))
+    pdf: Mapped[bytes] = mapped_column(LargeBinary)
+    pages: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    rendered: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    __table_args__ = (UniqueConstraint("campaign_id", "audience", "recipient"),)

@@ -1,0 +1,141 @@
+"""Rendering a campaign's letters: build merge data, skip unchanged letters, render
+the rest in batches across processes, and keep each PDF with its facts."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from flask import current_app
+from sqlalchemy import select
+
+from campaign.drafting.models import Campaign
+from campaign.drafting.text import to_html
+from campaign.extensions import db
+from campaign.letters import merge as merges
+from campaign.letters.models import Audience, Letter
+from campaign.letters.render import render_batch, render_html
+
+BATCH = 40
+TEMPLATES = {Audience.PARENTS: "parents.html", Audience.MPS: "mp.html"}
+
+
+class LettersError(Exception):
+    """Letters cannot be rendered yet; the message says why."""
+
+
+@dataclass
+class RenderSummary:
+    total: int = 0
+    rendered: int = 0
+    unchanged: int = 0
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict:
+        return {
+            "total": self.total,
+            "rendered": self.rendered,
+            "unchanged": self.unchanged,
+            "seconds": round(self.seconds, 2),
+            "letters_per_s": round(self.rendered / self.seconds, 1) if self.seconds else None,
+        }
+
+
+def letter_html(template: str, merge: dict) -> str:
+    """The letter's HTML from its stored merge data (also the email body's source)."""
+    return render_html(template, {**merge, "statement_html": to_html(merge["statement_markdown"])})
+
+
+def _render_chunk(template: str, merge_list: list[dict]) -> list[tuple[bytes, int]]:
+    """Runs in a worker process: pure, no database."""
+    letters = render_batch([letter_html(template, m) for m in merge_list])
+    return [(letter.pdf, letter.pages) for letter in letters]
+
+
+def merge_hash(merge: dict) -> str:
+    return hashlib.sha256(json.dumps(merge, sort_keys=True).encode()).hexdigest()
+
+
+def build_merges(campaign: Campaign, audience: Audience) -> dict[str, dict]:
+    if campaign.frozen_version is None:
+        raise LettersError("Letters are made from the frozen text: open sign-off first.")
+    if audience is Audience.PARENTS:
+        return merges.parent_merges(campaign, current_app.config.get("LETTER_THRESHOLD", 150))
+    return merges.mp_merges(campaign)
+
+
+def render_letters(
+    campaign: Campaign,
+    audience: Audience,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    processes: int | None = None,
+) -> RenderSummary:
+    """Render every letter of an audience whose merge data changed; commits per batch."""
+    started = datetime.now(UTC)
+    wanted = build_merges(campaign, audience)
+    existing = {
+        letter.recipient: letter
+        for letter in db.session.scalars(
+            select(Letter).where(Letter.campaign_id == campaign.id, Letter.audience == audience)
+        )
+    }
+    summary = RenderSummary(total=len(wanted))
+    todo = []
+    for recipient, merge in sorted(wanted.items()):
+        digest = merge_hash(merge)
+        letter = existing.get(recipient)
+        if letter is not None and letter.merge_sha256 == digest:
+            summary.unchanged += 1
+        else:
+            todo.append((recipient, merge, digest))
+    # Letters for recipients who no longer sign are removed.
+    for recipient in set(existing) - set(wanted):
+        db.session.delete(existing[recipient])
+    db.session.commit()
+
+    template = TEMPLATES[audience]
+    chunks = [todo[i : i + BATCH] for i in range(0, len(todo), BATCH)]
+    workers = processes or current_app.config.get("LETTER_PROCESSES") or os.cpu_count() or 1
+
+    def save(chunk, rendered):
+        for (recipient, merge, digest), (pdf, pages) in zip(chunk, rendered, strict=True):
+            letter = existing.get(recipient) or Letter(
+                campaign_id=campaign.id, audience=audience, recipient=recipient
+            )
+            letter.recipient_name = merge["recipient_name"]
+            letter.merge, letter.merge_sha256 = merge, digest
+            letter.pdf, letter.pages = pdf, pages
+            letter.sha256 = hashlib.sha256(pdf).hexdigest()
+            letter.rendered = datetime.now(UTC)
+            db.session.add(letter)
+        db.session.commit()
+        summary.rendered += len(chunk)
+        if progress:
+            progress(summary.unchanged + summary.rendered, summary.total)
+
+    if workers <= 1 or len(chunks) <= 1:
+        for chunk in chunks:
+            save(chunk, _render_chunk(template, [m for _, m, _ in chunk]))
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            futures = [pool.submit(_render_chunk, template, [m for _, m, _ in c]) for c in chunks]
+            for chunk, future in zip(chunks, futures, strict=True):
+                save(chunk, future.result())
+    summary.seconds = (datetime.now(UTC) - started).total_seconds()
+    return summary
+
+
+def dao_letters(campaign_id: int, audience: Audience) -> list[Letter]:
+    return list(
+        db.session.scalars(
+            select(Letter)
+            .where(Letter.campaign_id == campaign_id, Letter.audience == audience)
+            .order_by(Letter.recipient_name)
+        )
+    )
