@@ -19,7 +19,7 @@ from campaign.drafting.text import to_html
 from campaign.extensions import db
 from campaign.letters import merge as merges
 from campaign.letters.models import Audience, Letter
-from campaign.letters.render import render_batch, render_html
+from campaign.letters.render import LETTERS_DIR, render_batch, render_html
 
 BATCH = 40
 TEMPLATES = {Audience.PARENTS: "parents.html", Audience.MPS: "mp.html"}
@@ -58,7 +58,18 @@ def _render_chunk(template: str, merge_list: list[dict]) -> list[tuple[bytes, in
 
 
 def merge_hash(merge: dict) -> str:
-    return hashlib.sha256(json.dumps(merge, sort_keys=True).encode()).hexdigest()
+    """Changes when the letter's facts, or the templates and stylesheet, change."""
+    digest = hashlib.sha256(json.dumps(merge, sort_keys=True).encode())
+    digest.update(templates_digest().encode())
+    return digest.hexdigest()
+
+
+def templates_digest() -> str:
+    digest = hashlib.sha256()
+    for path in sorted(LETTERS_DIR.glob("*")):
+        if path.is_file():
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 def build_merges(campaign: Campaign, audience: Audience) -> dict[str, dict]:
