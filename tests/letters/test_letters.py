@@ -1,0 +1,133 @@
+"""A campaign's letters after sign-off, read back as a parent or an MP would."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from campaign.cli import main
+from campaign.consultation.evidence import add_question
+from campaign.consultation.models import EvidenceAnswer, QuestionKind
+from campaign.directory.models import School
+from campaign.extensions import db
+from campaign.letters.models import Audience, Letter
+from campaign.letters.services import LettersError, dao_letters, render_letters
+from campaign.signoff import services
+from campaign.signoff.models import Decision
+
+
+def text_of(letter: Letter) -> str:
+    return " ".join(p.extract_text() for p in PdfReader(io.BytesIO(letter.pdf)).pages).replace(
+        "\n", " "
+    )
+
+
+@pytest.fixture
+def signed(signoff):
+    """Saxon (1,000 pupils) and Thurrock School (600) sign; Abbey declines."""
+    campaign = signoff["campaign"]
+    deficit = add_question(campaign, QuestionKind.MONEY, "Projected deficit")
+    schools = {s.urn: s for s in signoff["schools"]}
+    for urn, amount in ((900001, 250000), (900002, 999999), (900003, 100000)):
+        db.session.add(
+            EvidenceAnswer(question_id=deficit.id, school_id=schools[urn].id, number_value=amount)
+        )
+    db.session.commit()
+    sha = campaign.frozen_version.sha256
+    for urn, who, decision in (
+        (900001, "exec", Decision.SIGNED),
+        (900002, "exec", Decision.DECLINED),
+        (900003, "head", Decision.SIGNED),
+    ):
+        user = signoff[who]
+        services.sign(campaign, schools[urn], user, decision=decision, name=user.name,
+                      role="Headteacher", shown_sha256=sha)  # fmt: skip
+    return signoff
+
+
+def test_parent_letters_name_the_school_the_head_and_every_cosignatory(signed):
+    summary = render_letters(signed["campaign"], Audience.PARENTS, processes=1)
+    assert (summary.total, summary.rendered) == (2, 2)
+    letters = {
+        letter.recipient: letter for letter in dao_letters(signed["campaign"].id, Audience.PARENTS)
+    }
+    assert set(letters) == {"school:900001", "school:900003"}  # not the decliner
+    saxon = text_of(letters["school:900001"])
+    assert "Saxon High has joined 2 schools" in saxon and "Eve Exec" in saxon
+    assert "Thurrock School" in saxon and "Abbey Academy" not in saxon
+    assert "We ask." in saxon
+    letter = letters["school:900003"]
+    assert letter.pages == len(PdfReader(io.BytesIO(letter.pdf)).pages)
+    assert len(letter.sha256) == 64 and letter.merge["signed_by"]["name"] == "Hal Head"
+
+
+def test_mp_letters_list_exactly_their_constituency_s_schools_with_sums(signed):
+    render_letters(signed["campaign"], Audience.MPS, processes=1)
+    letters = {
+        letter.recipient: letter for letter in dao_letters(signed["campaign"].id, Audience.MPS)
+    }
+    assert set(letters) == {"constituency:E14001077", "constituency:E14001535"}
+    basildon = text_of(letters["constituency:E14001077"])
+    assert "Dear Richard Holden" in basildon and "House of Commons" in basildon
+    assert (
+        "1 school in Basildon and Billericay, educating 1,000 pupils"
+        in basildon.replace("schools in", "school in")
+        or "educating 1,000 pupils" in basildon
+    )
+    assert "Saxon High" in basildon and "Abbey Academy" not in basildon
+    assert (
+        "£250,000" in basildon and "£999,999" not in basildon
+    )  # the decliner's figure is left out
+    thurrock = text_of(letters["constituency:E14001535"])
+    assert "Thurrock School" in thurrock and "educating 600 pupils" in thurrock
+    assert "£100,000" in thurrock
+
+
+def test_rerendering_skips_unchanged_letters_and_redoes_changed_ones(signed):
+    campaign = signed["campaign"]
+    render_letters(campaign, Audience.PARENTS, processes=1)
+    again = render_letters(campaign, Audience.PARENTS, processes=1)
+    assert (again.rendered, again.unchanged) == (0, 2)
+    school = db.session.scalar(select(School).where(School.urn == 900003))
+    signature = services.dao_signature(campaign.id, school.id)
+    services.withdraw(campaign, school, signed["head"])
+    third = render_letters(campaign, Audience.PARENTS, processes=1)
+    assert (third.total, third.rendered, third.unchanged) == (1, 1, 0)  # Saxon's list changed
+    assert [letter.recipient for letter in dao_letters(campaign.id, Audience.PARENTS)] == [
+        "school:900001"
+    ]
+    assert signature.withdrawn is not None
+
+
+def test_no_letters_before_the_text_is_frozen(signoff):
+    campaign = signoff["campaign"]
+    services.reopen(campaign, signoff["lead"])
+    db.session.commit()
+    with pytest.raises(LettersError, match="open sign-off first"):
+        render_letters(campaign, Audience.PARENTS)
+
+
+def test_cli_renders_with_json_and_writes_pdfs(runner, signed, tmp_path):
+    result = runner.invoke(
+        main,
+        [
+            "letters",
+            "render",
+            "fair-funding",
+            "--audience",
+            "mps",
+            "--out",
+            str(tmp_path),
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    facts = json.loads(result.output.splitlines()[-1])
+    assert (facts["total"], facts["rendered"], facts["unchanged"]) == (2, 2, 0)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "constituency-E14001077.pdf", "constituency-E14001535.pdf"
+    ]  # fmt: skip
