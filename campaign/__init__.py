@@ -49,10 +49,11 @@ def register_blueprints(app: Flask) -> None:
     from campaign.consultation.views import bp as consultation
     from campaign.directory.views import bp as directory
     from campaign.drafting.views import bp as campaigns
+    from campaign.letters.views import bp as letters
     from campaign.signoff.public import bp as public
     from campaign.signoff.views import bp as signoff
 
-    for blueprint in (auth, directory, campaigns, consultation, signoff, public):
+    for blueprint in (auth, directory, campaigns, consultation, signoff, letters, public):
         app.register_blueprint(blueprint)
     if app.config["DEVELOPMENT"]:
         from campaign.devtools import bp as devtools

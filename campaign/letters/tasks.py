@@ -1,0 +1,53 @@
+"""Rendering a campaign's letters in the background, with progress a page can poll."""
+
+from __future__ import annotations
+
+import time
+
+from campaign.drafting.models import Campaign
+from campaign.extensions import db, huey
+from campaign.letters.models import Audience
+from campaign.letters.services import LettersError, render_letters
+from campaign.tasks import app_context
+
+
+def progress_key(campaign_id: int, audience: str) -> str:
+    return f"letters-progress:{campaign_id}:{audience}"
+
+
+def read_progress(campaign_id: int, audience: str) -> dict | None:
+    return huey.get(progress_key(campaign_id, audience), peek=True)
+
+
+def _write(campaign_id: int, audience: str, **state) -> None:
+    huey.put(progress_key(campaign_id, audience), state)
+
+
+@huey.task()
+def render_campaign_letters(campaign_id: int, audience: str) -> None:
+    with app_context():
+        campaign = db.session.get(Campaign, campaign_id)
+        if campaign is None:
+            return
+        started = time.time()
+        _write(campaign_id, audience, state="running", done=0, total=0, started=started)
+
+        def progress(done: int, total: int) -> None:
+            _write(campaign_id, audience, state="running", done=done, total=total, started=started)
+
+        try:
+            summary = render_letters(campaign, Audience(audience), progress=progress)
+        except LettersError as exc:
+            _write(campaign_id, audience, state="failed", error=str(exc), started=started)
+            return
+        _write(
+            campaign_id,
+            audience,
+            state="done",
+            done=summary.total,
+            total=summary.total,
+            rendered=summary.rendered,
+            unchanged=summary.unchanged,
+            started=started,
+            seconds=summary.seconds,
+        )

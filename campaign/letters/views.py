@@ -1,0 +1,127 @@
+"""The lead's letters page: render, watch progress, preview, download."""
+
+from __future__ import annotations
+
+import time
+
+from flask import Blueprint, Response, abort, flash, g, jsonify, redirect, render_template, url_for
+
+from campaign.directory.access import require
+from campaign.directory.models import Role
+from campaign.drafting.access import scope_to_campaign
+from campaign.extensions import db
+from campaign.forms import ConfirmForm
+from campaign.letters import outputs, tasks
+from campaign.letters.models import Audience, Letter
+from campaign.letters.services import dao_letters
+
+bp = Blueprint("letters", __name__, url_prefix="/a/<slug>/campaigns/<cslug>/letters")
+scope_to_campaign(bp)
+
+
+@bp.before_request
+def leads_only():
+    require(Role.LEAD, Role.VIEWER)
+
+
+def _audience(name: str) -> Audience:
+    try:
+        return Audience(name)
+    except ValueError:
+        abort(404)
+
+
+def _status(audience: Audience) -> dict:
+    state = tasks.read_progress(g.campaign.id, audience.value) or {}
+    done, total = state.get("done", 0), state.get("total", 0)
+    elapsed = max(time.time() - state.get("started", time.time()), 0.001)
+    rate = done / elapsed if state.get("state") == "running" and done else None
+    return {
+        "state": state.get("state", "idle"),
+        "done": done,
+        "total": total,
+        "per_s": round(rate, 1) if rate else None,
+        "eta_s": round((total - done) / rate) if rate else None,
+        "error": state.get("error", ""),
+        "finished": state.get("state") in (None, "done", "failed"),
+    }
+
+
+@bp.get("/")
+def index():
+    campaign = g.campaign
+    letters = {a: dao_letters(campaign.id, a) for a in Audience}
+    return render_template(
+        "letters/index.html",
+        campaign=campaign,
+        letters=letters,
+        status={a: _status(a) for a in Audience},
+        form=ConfirmForm(),
+    )
+
+
+@bp.post("/<audience>/render")
+def render(audience: str):
+    require(Role.LEAD)
+    chosen = _audience(audience)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if g.campaign.frozen_version_id is None:
+        flash("Letters are made from the frozen text: open sign-off first.")
+        return redirect(url_for("letters.index"))
+    tasks.render_campaign_letters(g.campaign.id, chosen.value)
+    return redirect(url_for("letters.index", _anchor=chosen.value))
+
+
+@bp.get("/<audience>/status.json")
+def status(audience: str):
+    return jsonify(_status(_audience(audience)))
+
+
+def _letter(letter_id: int) -> Letter:
+    letter = db.session.get(Letter, letter_id)
+    if letter is None or letter.campaign_id != g.campaign.id:
+        abort(404)
+    return letter
+
+
+@bp.get("/<int:letter_id>/preview.png")
+def preview(letter_id: int):
+    return Response(outputs.first_page_png(_letter(letter_id)), mimetype="image/png")
+
+
+@bp.get("/<int:letter_id>")
+def show(letter_id: int):
+    return render_template("letters/show.html", campaign=g.campaign, letter=_letter(letter_id))
+
+
+@bp.get("/<int:letter_id>.pdf")
+def pdf(letter_id: int):
+    letter = _letter(letter_id)
+    return _download(letter.pdf, "application/pdf", outputs.file_name(letter))
+
+
+@bp.get("/<audience>.zip")
+def zip_all(audience: str):
+    chosen = _audience(audience)
+    body = outputs.letters_zip(dao_letters(g.campaign.id, chosen))
+    return _download(body, "application/zip", f"{g.campaign.slug}-{chosen.value}-letters.zip")
+
+
+@bp.get("/<audience>/print-pack.pdf")
+def print_pack(audience: str):
+    pack, _ = outputs.print_pack(dao_letters(g.campaign.id, _audience(audience)))
+    return _download(pack, "application/pdf", f"{g.campaign.slug}-{audience}-print-pack.pdf")
+
+
+@bp.get("/<audience>/print-manifest.csv")
+def print_manifest(audience: str):
+    _, manifest = outputs.print_pack(dao_letters(g.campaign.id, _audience(audience)))
+    return _download(manifest.encode(), "text/csv", f"{g.campaign.slug}-{audience}-manifest.csv")
+
+
+def _download(body: bytes, mimetype: str, name: str) -> Response:
+    safe = name.replace('"', "")
+    return Response(
+        body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{safe}"'}
+    )
