@@ -12,6 +12,7 @@ from campaign.drafting.access import scope_to_campaign
 from campaign.extensions import db
 from campaign.forms import ConfirmForm
 from campaign.letters import outputs, tasks
+from campaign.letters.emails import email_body
 from campaign.letters.models import Audience, Letter
 from campaign.letters.services import dao_letters
 
@@ -92,7 +93,15 @@ def preview(letter_id: int):
 
 @bp.get("/<int:letter_id>")
 def show(letter_id: int):
-    return render_template("letters/show.html", campaign=g.campaign, letter=_letter(letter_id))
+    letter = _letter(letter_id)
+    return render_template(
+        "letters/show.html", campaign=g.campaign, letter=letter, email=email_body(letter)
+    )
+
+
+@bp.get("/<int:letter_id>/email.html")
+def email_html(letter_id: int):
+    return Response(email_body(_letter(letter_id)).html, mimetype="text/html")
 
 
 @bp.get("/<int:letter_id>.pdf")

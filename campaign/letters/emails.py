@@ -1,0 +1,39 @@
+"""The letters as email: HTML with inline styles and no remote images, and a plain
+text alternative, both from the letter's stored merge data (so never at odds with the PDF)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+from jinja2 import FileSystemLoader, StrictUndefined
+from jinja2.sandbox import SandboxedEnvironment
+
+from campaign.drafting.text import to_html
+from campaign.letters.models import Letter
+from campaign.letters.render import LETTERS_DIR, templates
+
+
+@dataclass
+class EmailBody:
+    subject: str
+    html: str
+    text: str
+
+
+@cache
+def _text_templates() -> SandboxedEnvironment:
+    return SandboxedEnvironment(
+        loader=FileSystemLoader(LETTERS_DIR), autoescape=False, undefined=StrictUndefined
+    )
+
+
+def email_body(letter: Letter) -> EmailBody:
+    merge = letter.merge
+    html = (
+        templates()
+        .get_template("email.html")
+        .render(**merge, statement_html=to_html(merge["statement_markdown"]))
+    )
+    text = _text_templates().get_template("email.txt").render(**merge)
+    return EmailBody(subject=merge["campaign_title"], html=html, text=text.strip() + "\n")
