@@ -3,9 +3,8 @@
     .venv/bin/python benchmarks/letters.py [N]      # N letters, default 400
 
 Naive: one WeasyPrint document per letter, with its own stylesheet and fonts.
-Fast: the app's way (campaign.letters.render.render_batch): letters laid out
-one by one with a shared stylesheet and font configuration, written as one PDF
-per batch of 40 and split per letter, batches spread over every core.
+Fast: the app's way (campaign.letters.render.render_batch): a stylesheet and
+font configuration shared by every letter, batches of 40 spread over every core.
 Prints JSON: {"letters", "naive_per_s", "fast_per_s", "speedup", "cores"}.
 """
 

@@ -163,3 +163,4 @@ def test_batch_split_letters_equal_naive_ones():
         split = pdf_text(letter.pdf)
         assert letter.pages == len(naive) == len(split)
         assert split == naive
+        assert "/StructTreeRoot" in PdfReader(io.BytesIO(letter.pdf)).trailer["/Root"]
