@@ -1,7 +1,7 @@
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import StringField, SubmitField
-from wtforms.validators import Length, Optional
+from wtforms import EmailField, IntegerField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
 CSV_ONLY = FileAllowed(["csv"], "The file must be a CSV file (ending .csv)")
 
@@ -29,3 +29,27 @@ class RosterUploadForm(FlaskForm):
         validators=[FileRequired("Choose the roster file to upload"), CSV_ONLY],
     )
     submit = SubmitField("Import heads")
+
+
+class LetterheadForm(FlaskForm):
+    name = StringField(
+        "Association name",
+        validators=[DataRequired("Give the association's name"), Length(max=200)],
+    )
+    address = TextAreaField(
+        "Postal address, one line per line",
+        validators=[Optional(), Length(max=500)],
+        render_kw={"rows": 5},
+    )
+    email = EmailField(
+        "Contact email",
+        validators=[Optional(), Email("Enter a valid email address"), Length(max=320)],
+    )
+    cosignatory_limit = IntegerField(
+        "List every co-signing school in parent letters up to this many signatories",
+        validators=[
+            InputRequired("Give a number"),
+            NumberRange(min=1, max=100000, message="Give a number from 1 to 100,000"),
+        ],
+    )
+    submit = SubmitField("Save letterhead")

@@ -37,11 +37,16 @@ class Association(db.Model):
     # Letterhead: the postal address (one line per line) and a contact email.
     address: Mapped[str] = mapped_column(String(500), default="", server_default="")
     email: Mapped[str] = mapped_column(String(320), default="", server_default="")
+    # Above this many signatories, a parent letter lists only its own LA's schools.
+    cosignatory_limit: Mapped[int] = mapped_column(default=150, server_default="150")
     created: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="association")
 
-    __table_args__ = (CheckConstraint("slug <> ''", name="slug_not_empty"),)
+    __table_args__ = (
+        CheckConstraint("slug <> ''", name="slug_not_empty"),
+        CheckConstraint("cosignatory_limit > 0", name="cosignatory_limit_positive"),
+    )
 
 
 class User(UserMixin, db.Model):

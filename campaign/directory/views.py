@@ -6,12 +6,12 @@ user who is not a member gets 404, exactly as if it did not exist.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, g, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from campaign.directory import services, tasks
 from campaign.directory.access import require, scope_to_association
-from campaign.directory.forms import RegisterUploadForm, RosterUploadForm
+from campaign.directory.forms import LetterheadForm, RegisterUploadForm, RosterUploadForm
 from campaign.directory.imports import (
     create_import_job,
     dao_import_job,
@@ -147,3 +147,21 @@ def import_job(job_id: int):
 @bp.get("/imports/<int:job_id>.json")
 def import_job_status(job_id: int):
     return jsonify(import_status(_job_or_404(job_id)))
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+def settings():
+    require(Role.LEAD)
+    association = g.association
+    form = LetterheadForm(obj=association)
+    if form.validate_on_submit():
+        association.name = form.name.data.strip()
+        association.address = "\n".join(
+            line.strip() for line in (form.address.data or "").splitlines() if line.strip()
+        )
+        association.email = (form.email.data or "").strip().lower()
+        association.cosignatory_limit = form.cosignatory_limit.data
+        db.session.commit()
+        flash("Letterhead saved. Render the letters again to use it.")
+        return redirect(url_for("directory.settings"))
+    return render_template("directory/settings.html", form=form), 400 if form.errors else 200

@@ -76,7 +76,7 @@ def build_merges(campaign: Campaign, audience: Audience) -> dict[str, dict]:
     if campaign.frozen_version is None:
         raise LettersError("Letters are made from the frozen text: open sign-off first.")
     if audience is Audience.PARENTS:
-        return merges.parent_merges(campaign, current_app.config.get("LETTER_THRESHOLD", 150))
+        return merges.parent_merges(campaign, campaign.association.cosignatory_limit)
     return merges.mp_merges(campaign)
 
 

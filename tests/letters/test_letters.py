@@ -127,3 +127,38 @@ def test_cli_renders_with_json_and_writes_pdfs(runner, signed, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "constituency-E14001077.pdf", "constituency-E14001535.pdf"
     ]  # fmt: skip
+
+
+def test_above_the_limit_parent_letters_list_their_own_la_and_point_to_the_public_page(signed):
+    signed["a"].cosignatory_limit = 1
+    db.session.commit()
+    render_letters(signed["campaign"], Audience.PARENTS, processes=1)
+    letters = {x.recipient: x for x in dao_letters(signed["campaign"].id, Audience.PARENTS)}
+    saxon = text_of(letters["school:900001"])
+    assert "Co-signing schools in Essex" in saxon
+    assert "signed by 2 schools in all" in saxon and "/public/assoc-a/fair-funding" in saxon
+    assert "Thurrock School" not in saxon
+
+
+def test_lead_sets_the_letterhead(client, signoff):
+    from tests.factories import sign_in
+
+    sign_in(client, signoff["lead"])
+    form = {
+        "name": "Association A",
+        "address": "1 High St\n\nTown\nAB1 2CD",
+        "email": "A@B.example",
+        "cosignatory_limit": "0",
+    }
+    response = client.post("/a/assoc-a/settings", data=form)
+    assert response.status_code == 400
+    assert "Give a number from 1 to 100,000" in response.get_data(as_text=True)
+    client.post("/a/assoc-a/settings", data={**form, "cosignatory_limit": "40"})
+    db.session.refresh(signoff["a"])
+    assert (signoff["a"].address, signoff["a"].email, signoff["a"].cosignatory_limit) == (
+        "1 High St\nTown\nAB1 2CD",
+        "a@b.example",
+        40,
+    )
+    sign_in(client, signoff["exec"])
+    assert client.get("/a/assoc-a/settings").status_code == 403
