@@ -78,6 +78,7 @@ def _config(url: str, tmp: Path | None = None) -> dict:
         "SESSION_COOKIE_SECURE": False,
         "OUTBOX_DIR": str(tmp or tempfile.mkdtemp()),
         "BASE_URL": "http://localhost",
+        "LETTER_PROCESSES": 1,
     }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import os
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -86,6 +87,7 @@ def render_letters(
     *,
     progress: Callable[[int, int], None] | None = None,
     processes: int | None = None,
+    batch: int = BATCH,
 ) -> RenderSummary:
     """Render every letter of an audience whose merge data changed; commits per batch."""
     started = datetime.now(UTC)
@@ -111,7 +113,7 @@ def render_letters(
     db.session.commit()
 
     template = TEMPLATES[audience]
-    chunks = [todo[i : i + BATCH] for i in range(0, len(todo), BATCH)]
+    chunks = [todo[i : i + batch] for i in range(0, len(todo), batch)]
     workers = processes or current_app.config.get("LETTER_PROCESSES") or os.cpu_count() or 1
 
     def save(chunk, rendered):
@@ -134,7 +136,9 @@ def render_letters(
         for chunk in chunks:
             save(chunk, _render_chunk(template, [m for _, m, _ in chunk]))
     else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        # forkserver: forking a threaded worker (Huey's consumer) could copy held locks.
+        context = multiprocessing.get_context("forkserver")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             futures = [pool.submit(_render_chunk, template, [m for _, m, _ in c]) for c in chunks]
             for chunk, future in zip(chunks, futures, strict=True):
                 save(chunk, future.result())

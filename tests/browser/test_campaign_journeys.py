@@ -140,3 +140,30 @@ def test_sign_off_from_the_email_to_the_public_page(app, live_server, new_page, 
     expect(public.get_by_text("Saxon High School: Grace Vaughan, Principal")).to_be_visible()
     expect(public.get_by_text("signed by 1 school")).to_be_visible()
     assert_accessible_basics(public)
+
+
+def test_lead_renders_previews_and_downloads_letters(app, live_server, new_page, link_for):
+    load_demo(with_signoff=True)
+    db.session.commit()
+    lead = signed_in(new_page, link_for(user("lead@demo.example")))
+    lead.goto(f"{live_server}{CAMPAIGN}/")
+    lead.get_by_role("link", name=re.compile("^Letters to parents and MPs")).click()
+    mps = lead.locator("section#mps")
+    mps.get_by_role("button", name="Render the letters").click()
+    expect(lead.locator("section#mps")).to_contain_text("18 letters rendered")
+    lead.locator("section#mps").get_by_role("link", name="Richard Holden MP").click()
+    preview = lead.get_by_role(
+        "img", name=re.compile("first page of the letter to Richard Holden MP")
+    )
+    expect(preview).to_be_visible()
+    lead.wait_for_function("document.querySelector('img.letter-preview').naturalWidth > 500")
+    expect(lead.get_by_text("Dear Richard Holden,").first).to_be_visible()  # the email version
+    with lead.expect_download() as download:
+        lead.get_by_role("link", name="Download the PDF").click()
+    assert download.value.suggested_filename == "E14001077 Richard Holden MP.pdf"
+    lead.go_back()
+    lead.go_back()
+    with lead.expect_download() as pack:
+        lead.locator("section#mps").get_by_role("link", name="Print pack (PDF)").click()
+    assert pack.value.suggested_filename.endswith("mps-print-pack.pdf")
+    assert_accessible_basics(lead)

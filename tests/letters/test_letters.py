@@ -162,3 +162,10 @@ def test_lead_sets_the_letterhead(client, signoff):
     )
     sign_in(client, signoff["exec"])
     assert client.get("/a/assoc-a/settings").status_code == 403
+
+
+def test_batches_render_in_worker_processes_the_same(signed):
+    render_letters(signed["campaign"], Audience.PARENTS, processes=2, batch=1)
+    letters = dao_letters(signed["campaign"].id, Audience.PARENTS)
+    assert [x.recipient for x in letters] == ["school:900001", "school:900003"]
+    assert all("We ask." in text_of(x) for x in letters)
