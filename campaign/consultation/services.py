@@ -17,6 +17,7 @@ from campaign.consultation.models import (
     StanceKind,
 )
 from campaign.directory.models import Headship, School, SchoolMembership, User
+from campaign.directory.services import dao_member_schools_not_in
 from campaign.drafting import text
 from campaign.drafting.models import Campaign, CampaignState, StatementVersion
 from campaign.drafting.services import save_statement
@@ -163,21 +164,9 @@ def tally(campaign: Campaign) -> Tally:
 def dao_non_responders(campaign: Campaign, *, la: str = "", constituency: str = "") -> list[School]:
     """Member schools with no stance yet, optionally in one LA or constituency."""
     answered = select(Stance.school_id).where(Stance.campaign_id == campaign.id)
-    stmt = (
-        select(School)
-        .join(SchoolMembership, SchoolMembership.school_id == School.id)
-        .where(
-            SchoolMembership.association_id == campaign.association_id,
-            School.id.not_in(answered),
-        )
-        .options(joinedload(School.constituency))
-        .order_by(School.name)
+    return dao_member_schools_not_in(
+        campaign.association_id, answered, la=la, constituency=constituency
     )
-    if la:
-        stmt = stmt.where(School.local_authority == la)
-    if constituency:
-        stmt = stmt.where(School.constituency_code == constituency)
-    return list(db.session.scalars(stmt))
 
 
 def reminder_recipients(campaign: Campaign, *, la: str = "", constituency: str = "") -> list[int]:

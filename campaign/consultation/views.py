@@ -3,7 +3,7 @@ the lead sees the tally, chases, decides amendments and reads the evidence."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from campaign.consultation import evidence, services, tasks
@@ -23,6 +23,7 @@ from campaign.directory.services import (
     dao_mps_for_members,
     dao_schools_led_by,
 )
+from campaign.downloads import attachment
 from campaign.drafting import text
 from campaign.drafting.access import scope_to_campaign
 from campaign.drafting.services import dao_version
@@ -258,12 +259,8 @@ def decide(amendment_id: int):
     return redirect(url_for("consultation.dashboard", _anchor=f"amendment-{amendment_id}"))
 
 
-def _csv(body: str, name: str) -> Response:
-    return Response(
-        body,
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{g.campaign.slug}-{name}.csv"'},
-    )
+def _csv(body: str, name: str):
+    return attachment(body, "text/csv", f"{g.campaign.slug}-{name}.csv")
 
 
 @bp.get("/consultation/answers.csv")

@@ -120,6 +120,24 @@ def _heads_by_school(association_id: int, school_ids: list[int]) -> dict[int, li
     return heads
 
 
+def dao_member_schools_not_in(
+    association_id: int, answered: Select, *, la: str = "", constituency: str = ""
+) -> list[School]:
+    """Member schools whose id is not in `answered` (a select of school ids),
+    optionally in one local authority or constituency: who to chase."""
+    stmt = (
+        _member_schools(association_id)
+        .where(School.id.not_in(answered))
+        .options(joinedload(School.constituency))
+        .order_by(School.name)
+    )
+    if la:
+        stmt = stmt.where(School.local_authority == la)
+    if constituency:
+        stmt = stmt.where(School.constituency_code == constituency)
+    return list(db.session.scalars(stmt))
+
+
 def dao_local_authorities(association_id: int) -> list[str]:
     stmt = _member_schools(association_id).with_only_columns(School.local_authority).distinct()
     return sorted(la for la in db.session.scalars(stmt) if la)

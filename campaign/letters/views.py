@@ -8,6 +8,7 @@ from flask import Blueprint, Response, abort, flash, g, jsonify, redirect, rende
 
 from campaign.directory.access import require
 from campaign.directory.models import Role
+from campaign.downloads import attachment
 from campaign.drafting.access import scope_to_campaign
 from campaign.extensions import db
 from campaign.forms import ConfirmForm
@@ -107,30 +108,23 @@ def email_html(letter_id: int):
 @bp.get("/<int:letter_id>.pdf")
 def pdf(letter_id: int):
     letter = _letter(letter_id)
-    return _download(letter.pdf, "application/pdf", outputs.file_name(letter))
+    return attachment(letter.pdf, "application/pdf", outputs.file_name(letter))
 
 
 @bp.get("/<audience>.zip")
 def zip_all(audience: str):
     chosen = _audience(audience)
     body = outputs.letters_zip(dao_letters(g.campaign.id, chosen))
-    return _download(body, "application/zip", f"{g.campaign.slug}-{chosen.value}-letters.zip")
+    return attachment(body, "application/zip", f"{g.campaign.slug}-{chosen.value}-letters.zip")
 
 
 @bp.get("/<audience>/print-pack.pdf")
 def print_pack(audience: str):
     pack, _ = outputs.print_pack(dao_letters(g.campaign.id, _audience(audience)))
-    return _download(pack, "application/pdf", f"{g.campaign.slug}-{audience}-print-pack.pdf")
+    return attachment(pack, "application/pdf", f"{g.campaign.slug}-{audience}-print-pack.pdf")
 
 
 @bp.get("/<audience>/print-manifest.csv")
 def print_manifest(audience: str):
     _, manifest = outputs.print_pack(dao_letters(g.campaign.id, _audience(audience)))
-    return _download(manifest.encode(), "text/csv", f"{g.campaign.slug}-{audience}-manifest.csv")
-
-
-def _download(body: bytes, mimetype: str, name: str) -> Response:
-    safe = name.replace('"', "")
-    return Response(
-        body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{safe}"'}
-    )
+    return attachment(manifest.encode(), "text/csv", f"{g.campaign.slug}-{audience}-manifest.csv")

@@ -11,7 +11,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from campaign.consultation.services import dao_head_ids
-from campaign.directory.models import Headship, School, SchoolMembership, User
+from campaign.directory.models import Headship, School, User
+from campaign.directory.services import dao_member_schools_not_in
 from campaign.drafting.models import Campaign, CampaignState, StatementVersion
 from campaign.extensions import db
 from campaign.formatting import when
@@ -212,19 +213,9 @@ def dao_unanswered(campaign: Campaign, *, la: str = "", constituency: str = "") 
     answered = select(Signature.school_id).where(
         Signature.campaign_id == campaign.id, Signature.withdrawn.is_(None)
     )
-    stmt = (
-        select(School)
-        .join(SchoolMembership, SchoolMembership.school_id == School.id)
-        .where(
-            SchoolMembership.association_id == campaign.association_id, School.id.not_in(answered)
-        )
-        .order_by(School.name)
+    return dao_member_schools_not_in(
+        campaign.association_id, answered, la=la, constituency=constituency
     )
-    if la:
-        stmt = stmt.where(School.local_authority == la)
-    if constituency:
-        stmt = stmt.where(School.constituency_code == constituency)
-    return list(db.session.scalars(stmt))
 
 
 def chase_recipients(campaign: Campaign, *, la: str = "", constituency: str = "") -> list[int]:

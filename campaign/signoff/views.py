@@ -8,7 +8,6 @@ import io
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     flash,
     g,
@@ -28,6 +27,7 @@ from campaign.directory.services import (
     dao_mps_for_members,
     dao_schools_led_by,
 )
+from campaign.downloads import attachment
 from campaign.drafting import text
 from campaign.drafting.access import scope_to_campaign
 from campaign.drafting.models import IllegalTransition
@@ -334,11 +334,7 @@ def signatures_csv():
             s.withdrawn.isoformat(timespec="seconds") if s.withdrawn else "",
             s.version_sha256,
         ])  # fmt: skip
-    return Response(
-        out.getvalue(),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{g.campaign.slug}-signatures.csv"'},
-    )
+    return attachment(out.getvalue(), "text/csv", f"{g.campaign.slug}-signatures.csv")
 
 
 @bp.get("/audit")
