@@ -53,7 +53,7 @@ def merge(i: int) -> dict:
             "AB1 2CD",
         ],
         "date": "23 November 2026",
-        "footer": f"Reference ABCD-EFGH-{i % 10000:04d}",
+        "footer": "Reference ABCD-EFGH-IJKL · check it at https://example.org/public",
         "school": {"name": f"School {i}", "local_authority": "Essex"},
         "signed_by": {"name": f"Head {i}", "role": "Headteacher"},
         "signatory_count": 12,
