@@ -72,7 +72,7 @@ def templates() -> SandboxedEnvironment:
 
 
 def render_html(template: str, merge: dict) -> str:
-    return templates().get_template(template).render(**merge)
+    return templates().get_template(template).render(**{"stamped": False, **merge})
 
 
 @cache

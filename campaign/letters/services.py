@@ -21,8 +21,9 @@ from campaign.extensions import db
 from campaign.letters import merge as merges
 from campaign.letters.models import Audience, Letter
 from campaign.letters.render import LETTERS_DIR, render_batch, render_html
+from campaign.letters.stamp import render_stamped
 
-BATCH = 40
+BATCH = 250
 TEMPLATES = {Audience.PARENTS: "parents.html", Audience.MPS: "mp.html"}
 
 
@@ -53,8 +54,13 @@ def letter_html(template: str, merge: dict) -> str:
 
 
 def _render_chunk(template: str, merge_list: list[dict]) -> list[tuple[bytes, int]]:
-    """Runs in a worker process: pure, no database."""
-    letters = render_batch([letter_html(template, m) for m in merge_list])
+    """Runs in a worker process: pure, no database. Parent letters share bodies and
+    are stamped (see stamp.py); MP letters differ throughout and are laid out each."""
+    if template == TEMPLATES[Audience.PARENTS]:
+        with_html = [{**m, "statement_html": to_html(m["statement_markdown"])} for m in merge_list]
+        letters = render_stamped(template, with_html)
+    else:
+        letters = render_batch([letter_html(template, m) for m in merge_list])
     return [(letter.pdf, letter.pages) for letter in letters]
 
 

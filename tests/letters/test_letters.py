@@ -57,7 +57,8 @@ def test_parent_letters_name_the_school_the_head_and_every_cosignatory(signed):
     }
     assert set(letters) == {"school:900001", "school:900003"}  # not the decliner
     saxon = text_of(letters["school:900001"])
-    assert "Saxon High has joined 2 schools" in saxon and "Eve Exec" in saxon
+    assert "Our school is one of the 2 schools" in saxon
+    assert "Eve Exec" in saxon and "Headteacher, Saxon High" in saxon
     assert "Thurrock School" in saxon and "Abbey Academy" not in saxon
     assert "We ask." in saxon
     letter = letters["school:900003"]

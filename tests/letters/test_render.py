@@ -71,7 +71,7 @@ def test_parent_letter_reads_right(tmp_path):
     pdf = render.render_pdf(render.render_html("parents.html", merge()))
     [page] = pdf_text(pdf)
     expected = [
-        "Dear Parents and Carers", "School 1 has joined 3 schools", "We ask for fair funding.",
+        "Dear Parents and Carers", "Our school is one of the 3 schools", "We ask for fair funding.",
         "Grace Vaughan", "Principal, School 1", "Abbey Academy", "Reference ABCD-EFGH-0001",
         "Page 1 of 1",
     ]  # fmt: skip
@@ -164,3 +164,28 @@ def test_batch_split_letters_equal_naive_ones():
         assert letter.pages == len(naive) == len(split)
         assert split == naive
         assert "/StructTreeRoot" in PdfReader(io.BytesIO(letter.pdf)).trailer["/Root"]
+
+
+def words_per_page(pdf: bytes) -> list[list[str]]:
+    return [sorted(page.extract_text().split()) for page in PdfReader(io.BytesIO(pdf)).pages]
+
+
+def test_stamped_letters_read_like_naive_ones_and_keep_their_tags(tmp_path):
+    from campaign.letters.stamp import render_stamped
+
+    long_list = [{"local_authority": "Essex", "schools": [f"S{n}" for n in range(300)]}]
+    merges = [merge(i) for i in range(1, 4)] + [merge(4, cosignatories=long_list)]
+    for m in merges:
+        m["footer"] = "Reference ABCD-EFGH-IJKL"  # one reference per campaign, as in real letters
+    stamped = render_stamped("parents.html", merges)
+    for m, letter in zip(merges, stamped, strict=True):
+        naive = render.render_pdf(render.render_html("parents.html", m))
+        assert letter.pages == len(PdfReader(io.BytesIO(naive)).pages)
+        assert words_per_page(letter.pdf) == words_per_page(naive)
+        assert "/StructTreeRoot" in PdfReader(io.BytesIO(letter.pdf)).trailer["/Root"]
+    # The stamped address sits in the envelope window too.
+    left, top, right, bottom = WINDOW
+    placed = [w for w in word_boxes(stamped[0].pdf, tmp_path) if w[0] in {"Station", "SS14"}]
+    assert len(placed) == 2
+    for word, x0, y0, x1, y1 in placed:
+        assert left - 0.5 <= x0 and x1 <= right and top <= y0 and y1 <= bottom, (word, x0, y0)
