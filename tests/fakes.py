@@ -4,11 +4,15 @@ the internet: SendGrid's v3 Mail Send and Parliament's Members API."""
 from __future__ import annotations
 
 import json
+import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
+
+# handle(recorder, request) -> (status, headers, JSON body or None)
+Handle = Callable[["Recorder", dict], tuple[int, dict[str, str], object]]
 
 
 class Recorder:
@@ -16,14 +20,23 @@ class Recorder:
 
     def __init__(self):
         self.requests: list[dict] = []
+        # SendGrid: the status to answer (202 is success) and the error body to send.
         self.status = 202
         self.body: dict | None = None
+        # Members API: paths starting with this answer 500.
+        self.failing: str | None = None
+
+    def paths(self) -> list[str]:
+        return [r["path"] for r in self.requests]
 
 
 @contextmanager
-def serve(handle) -> Iterator[tuple[str, Recorder]]:
-    """Run `handle(recorder, method, path, query, headers, body) -> (status, headers, body)`
-    on 127.0.0.1 at a free port; yield its base URL and the recorder."""
+def serve(handle: Handle) -> Iterator[tuple[str, Recorder]]:
+    """Run `handle` on 127.0.0.1 at a free port; yield its base URL and the recorder.
+
+    Each request is recorded (method, path, query, headers, parsed JSON body)
+    before it is answered, so a client that has its answer sees it recorded.
+    """
     recorder = Recorder()
 
     class Handler(BaseHTTPRequestHandler):
@@ -31,17 +44,15 @@ def serve(handle) -> Iterator[tuple[str, Recorder]]:
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
             parsed = urlparse(self.path)
-            query = {k: v[0] for k, v in parse_qs(parsed.query).items()}
-            recorder.requests.append(
-                {
-                    "method": self.command,
-                    "path": parsed.path,
-                    "query": query,
-                    "headers": dict(self.headers),
-                    "json": json.loads(raw) if raw else None,
-                }
-            )
-            status, headers, body = handle(recorder, self.command, parsed.path, query)
+            request = {
+                "method": self.command,
+                "path": parsed.path,
+                "query": {k: v[0] for k, v in parse_qs(parsed.query).items()},
+                "headers": dict(self.headers),
+                "json": json.loads(raw) if raw else None,
+            }
+            recorder.requests.append(request)
+            status, headers, body = handle(recorder, request)
             payload = json.dumps(body).encode() if body is not None else b""
             self.send_response(status)
             for key, value in headers.items():
@@ -67,42 +78,65 @@ def serve(handle) -> Iterator[tuple[str, Recorder]]:
         thread.join()
 
 
-def sendgrid(recorder, method, path, query):
+@contextmanager
+def refused_url() -> Iterator[str]:
+    """A local URL where connections are refused at once: the port is held but not listening."""
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        yield f"http://127.0.0.1:{held.getsockname()[1]}"
+
+
+SENDGRID_KEY = "SG.test-key"
+
+
+def sendgrid(recorder: Recorder, request: dict):
     """POST /v3/mail/send: 202 with an X-Message-Id, or the status the test set."""
-    if method != "POST" or path != "/v3/mail/send":
+    if request["method"] != "POST" or request["path"] != "/v3/mail/send":
         return 404, {}, {"errors": [{"message": "not found"}]}
-    auth = recorder.requests[-1]["headers"].get("Authorization", "")
-    if auth != "Bearer SG.test-key":
-        return 401, {}, {"errors": [{"message": "authorization required"}]}
+    if request["headers"].get("Authorization") != f"Bearer {SENDGRID_KEY}":
+        return 401, {}, {"errors": [{"field": None, "message": "authorization required"}]}
     if recorder.status != 202:
         return recorder.status, {}, recorder.body or {"errors": [{"message": "refused"}]}
     return 202, {"X-Message-Id": f"msg-{len(recorder.requests)}"}, None
 
 
-def members_api(members: list[dict], contacts: dict[int, list[dict]], fail: bool = False):
-    """Parliament's Members API in its recorded shape: Search (paged) and Contact."""
+def members_api(members: list[dict], contacts: dict[int, list[dict]], max_take: int = 20):
+    """Parliament's Members API in its recorded shape: Search (paged) and Contact.
 
-    def handle(recorder, method, path, query):
-        if fail:
-            return 500, {}, {"title": "Internal Server Error"}
+    Like the real API, Search gives at most `max_take` results a page whatever
+    `take` asks for. Paths starting with `recorder.failing` answer 500.
+    """
+
+    def handle(recorder: Recorder, request: dict):
+        path, query = request["path"], request["query"]
+        if recorder.failing and path.startswith(recorder.failing):
+            return 500, {}, {"title": "Internal Server Error", "status": 500}
         if path == "/api/Members/Search":
-            skip, take = int(query.get("skip", 0)), int(query.get("take", 20))
+            skip = int(query.get("skip", 0))
+            take = min(int(query.get("take", 20)), max_take)
             page = members[skip : skip + take]
-            return (
-                200,
-                {},
-                {
-                    "items": [{"value": m, "links": []} for m in page],
-                    "totalResults": len(members),
-                    "resultContext": "",
-                    "skip": skip,
-                    "take": take,
-                    "links": [],
-                },
-            )
+            return 200, {}, {
+                "items": [{"value": m, "links": _member_links(m["id"])} for m in page],
+                "totalResults": len(members),
+                "resultContext": "Current members of the House of Commons",
+                "skip": skip,
+                "take": take,
+                "links": [{"rel": "self", "href": "/Members/Search", "method": "GET"}],
+            }  # fmt: skip
         parts = path.strip("/").split("/")
         if len(parts) == 4 and parts[:2] == ["api", "Members"] and parts[3] == "Contact":
-            return 200, {}, {"value": contacts.get(int(parts[2]), []), "links": []}
-        return 404, {}, {"title": "Not Found"}
+            found = contacts.get(int(parts[2]))
+            if found is None:
+                return 404, {}, {"title": "Not Found", "status": 404}
+            return 200, {}, {"value": found, "links": []}
+        return 404, {}, {"title": "Not Found", "status": 404}
 
     return handle
+
+
+def _member_links(member_id: int) -> list[dict]:
+    return [
+        {"rel": "self", "href": f"/Members/{member_id}", "method": "GET"},
+        {"rel": "overview", "href": f"/Members/{member_id}", "method": "GET"},
+        {"rel": "contactInformation", "href": f"/Members/{member_id}/Contact", "method": "GET"},
+    ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from email import policy
 from email.parser import BytesParser
+from pathlib import Path
 
 import pytest
 
@@ -17,80 +18,167 @@ from campaign.mail import (
 )
 from tests import fakes
 
+SENDER = "campaigns@demo.example"
 MESSAGE = Email(
-    to="jane@oakfield.example",
-    subject="Your sign-in link",
-    text="Dear Jane Smith,\n\nhttps://example.org/sign-in/abc\n",
-    html="<p>Dear Jane Smith,</p>",
+    to="sian.jones@oakfield.example",
+    subject="Your sign-in link, Siân",
+    text="Dear Siân Jones,\n\nhttps://example.org/sign-in/abc\n",
+    html='<p>Dear Siân Jones,</p><p><a href="https://example.org/sign-in/abc">Sign in</a></p>',
     custom_args={"message_id": "42"},
 )
+TEXT_ONLY = Email(to="head@oakfield.example", subject="Reminder", text="Please sign.\n")
 
 
-def test_file_backend_writes_a_readable_eml(tmp_path):
-    name = FileMailClient(tmp_path, "campaigns@demo.example").send(MESSAGE)
-    [path] = tmp_path.iterdir()
-    assert path.name == name and path.suffix == ".eml"  # no half-written .tmp left
-    parsed = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
+def read_eml(path: Path):
+    return BytesParser(policy=policy.default).parsebytes(path.read_bytes())
+
+
+# --- The file outbox ------------------------------------------------------------
+
+
+def test_file_backend_writes_an_eml_a_mail_reader_can_open(tmp_path):
+    outbox = tmp_path / "instance" / "outbox"  # made on first use
+    name = FileMailClient(outbox, SENDER).send(MESSAGE)
+    assert [p.name for p in outbox.iterdir()] == [name]  # no half-written .tmp left
+    assert name.endswith(".eml")
+    parsed = read_eml(outbox / name)
     assert (parsed["To"], parsed["From"], parsed["Subject"]) == (
-        "jane@oakfield.example", "campaigns@demo.example", "Your sign-in link"
+        "sian.jones@oakfield.example", SENDER, "Your sign-in link, Siân"
     )  # fmt: skip
-    assert "https://example.org/sign-in/abc" in parsed.get_body(("plain",)).get_content()
-    assert "<p>Dear Jane Smith,</p>" in parsed.get_body(("html",)).get_content()
+    assert parsed["Message-ID"] and parsed["Date"] and parsed["X-Custom-message_id"] == "42"
+    assert parsed.get_content_type() == "multipart/alternative"
+    assert parsed.get_body(("plain",)).get_content() == MESSAGE.text
+    assert parsed.get_body(("html",)).get_content().strip() == MESSAGE.html
 
 
-def test_sendgrid_backend_posts_the_v3_body_and_returns_the_message_id():
-    with fakes.serve(fakes.sendgrid) as (url, recorder):
-        message_id = SendGridClient("SG.test-key", "campaigns@demo.example", host=url).send(MESSAGE)
+def test_file_backend_text_only_message_has_no_html_part(tmp_path):
+    FileMailClient(tmp_path, SENDER).send(TEXT_ONLY)
+    [path] = tmp_path.iterdir()
+    parsed = read_eml(path)
+    assert parsed.get_content_type() == "text/plain"
+    assert parsed.get_body(("html",)) is None
+    assert parsed.get_content() == "Please sign.\n"
+
+
+def test_file_backend_keeps_every_message(tmp_path):
+    client = FileMailClient(tmp_path, SENDER)
+    names = {client.send(MESSAGE), client.send(TEXT_ONLY)}
+    assert {p.name for p in tmp_path.iterdir()} == names and len(names) == 2
+    assert sorted(read_eml(tmp_path / n)["To"] for n in names) == [
+        "head@oakfield.example", "sian.jones@oakfield.example"
+    ]  # fmt: skip
+
+
+# --- SendGrid, against a local server speaking its v3 API ------------------------
+
+
+@pytest.fixture
+def sendgrid():
+    """A local SendGrid v3 server: yields (base URL, recorder of what it received)."""
+    with fakes.serve(fakes.sendgrid) as served:
+        yield served
+
+
+def test_sendgrid_backend_posts_the_v3_body_and_returns_the_message_id(sendgrid):
+    url, recorder = sendgrid
+    message_id = SendGridClient(fakes.SENDGRID_KEY, SENDER, host=url).send(MESSAGE)
     assert message_id == "msg-1"
     [request] = recorder.requests
     assert (request["method"], request["path"]) == ("POST", "/v3/mail/send")
-    body = request["json"]
-    assert body["from"] == {"email": "campaigns@demo.example"}
-    assert body["personalizations"][0]["to"] == [{"email": "jane@oakfield.example"}]
-    assert body["subject"] == "Your sign-in link"
-    assert [c["type"] for c in body["content"]] == ["text/plain", "text/html"]
-    assert body["custom_args"] == {"message_id": "42"}
+    assert request["headers"]["Authorization"] == f"Bearer {fakes.SENDGRID_KEY}"
+    assert request["json"] == {
+        "from": {"email": SENDER},
+        "subject": "Your sign-in link, Siân",
+        "personalizations": [{"to": [{"email": "sian.jones@oakfield.example"}]}],
+        "content": [
+            {"type": "text/plain", "value": MESSAGE.text},
+            {"type": "text/html", "value": MESSAGE.html},
+        ],
+        "custom_args": {"message_id": "42"},
+    }
 
 
-@pytest.mark.parametrize(
-    ("status", "error"),
-    [(429, RetryableMailError), (500, RetryableMailError), (400, PermanentMailError)],
-)
-def test_sendgrid_failures_are_typed(status, error):
-    with fakes.serve(fakes.sendgrid) as (url, recorder):
-        recorder.status = status
-        with pytest.raises(error, match=str(status)):
-            SendGridClient("SG.test-key", "campaigns@demo.example", host=url).send(MESSAGE)
+def test_sendgrid_text_only_message_sends_plain_content_only(sendgrid):
+    url, recorder = sendgrid
+    client = SendGridClient(fakes.SENDGRID_KEY, SENDER, host=url)
+    assert [client.send(TEXT_ONLY), client.send(TEXT_ONLY)] == ["msg-1", "msg-2"]
+    body = recorder.requests[0]["json"]
+    assert body["content"] == [{"type": "text/plain", "value": "Please sign.\n"}]
+    assert "custom_args" not in body
 
 
-def test_a_wrong_key_is_a_permanent_failure():
-    with fakes.serve(fakes.sendgrid) as (url, _), pytest.raises(PermanentMailError, match="401"):
-        SendGridClient("SG.wrong", "campaigns@demo.example", host=url).send(MESSAGE)
+@pytest.mark.parametrize("status", [429, 500, 503])
+def test_sendgrid_throttling_and_server_errors_are_retryable(sendgrid, status):
+    url, recorder = sendgrid
+    recorder.status = status
+    with pytest.raises(RetryableMailError, match=f"SendGrid answered {status}"):
+        SendGridClient(fakes.SENDGRID_KEY, SENDER, host=url).send(MESSAGE)
+    assert len(recorder.requests) == 1
+
+
+def test_sendgrid_rejecting_the_request_is_permanent_and_says_why(sendgrid):
+    url, recorder = sendgrid
+    recorder.status = 400
+    recorder.body = {
+        "errors": [
+            {
+                "message": "The to email does not contain a valid address.",
+                "field": "personalizations.0.to.0.email",
+                "help": "http://sendgrid.com/docs/API_Reference/Web_API_v3/Mail/errors.html",
+            }
+        ]
+    }
+    with pytest.raises(PermanentMailError, match="400") as raised:
+        SendGridClient(fakes.SENDGRID_KEY, SENDER, host=url).send(MESSAGE)
+    assert "The to email does not contain a valid address." in str(raised.value)
+
+
+def test_a_wrong_key_is_a_permanent_failure(sendgrid):
+    url, recorder = sendgrid
+    with pytest.raises(PermanentMailError, match="401"):
+        SendGridClient("SG.wrong", SENDER, host=url).send(MESSAGE)
+    assert recorder.requests[0]["headers"]["Authorization"] == "Bearer SG.wrong"
 
 
 def test_unreachable_sendgrid_is_retryable():
-    client = SendGridClient("SG.test-key", "campaigns@demo.example", host="http://127.0.0.1:9")
-    with pytest.raises(RetryableMailError):
-        client.send(MESSAGE)
+    with (
+        fakes.refused_url() as url,
+        pytest.raises(RetryableMailError, match="could not be reached"),
+    ):
+        SendGridClient(fakes.SENDGRID_KEY, SENDER, host=url).send(MESSAGE)
 
 
-def test_configuration_chooses_the_backend(app):
-    assert isinstance(mail_client(), FileMailClient)
-    app.config.update(SENDGRID_API_KEY="SG.test-key", SENDGRID_API_HOST="http://127.0.0.1:1")
+# --- Choosing the backend ---------------------------------------------------------
+
+
+def test_without_a_sendgrid_key_mail_goes_to_the_outbox(app):
+    client = mail_client()
+    assert isinstance(client, FileMailClient)
+    client.send(MESSAGE)
+    [path] = Path(app.config["OUTBOX_DIR"]).iterdir()
+    assert read_eml(path)["From"] == app.config["MAIL_FROM"]
+
+
+def test_with_a_sendgrid_key_mail_goes_to_the_configured_host(app, sendgrid):
+    url, recorder = sendgrid
+    app.config.update(SENDGRID_API_KEY=fakes.SENDGRID_KEY, SENDGRID_API_HOST=url)
     client = mail_client()
     assert isinstance(client, SendGridClient)
-    assert client.client.host == "http://127.0.0.1:1"
+    assert client.send(MESSAGE) == "msg-1"
+    [request] = recorder.requests
+    assert request["json"]["from"] == {"email": app.config["MAIL_FROM"]}
+    assert not Path(app.config["OUTBOX_DIR"]).exists()
 
 
-def test_sign_in_link_goes_through_sendgrid_when_configured(app, client):
+def test_sign_in_link_goes_through_sendgrid_when_configured(app, client, sendgrid):
     from campaign.extensions import db
     from tests.factories import make_association, make_user
 
     make_user("jane@oakfield.example", "Jane Smith", make_association())
     db.session.commit()
-    with fakes.serve(fakes.sendgrid) as (url, recorder):
-        app.config.update(SENDGRID_API_KEY="SG.test-key", SENDGRID_API_HOST=url)
-        client.post("/sign-in", data={"email": "jane@oakfield.example"})
+    url, recorder = sendgrid
+    app.config.update(SENDGRID_API_KEY=fakes.SENDGRID_KEY, SENDGRID_API_HOST=url)
+    client.post("/sign-in", data={"email": "jane@oakfield.example"})
     [request] = recorder.requests
     assert request["json"]["personalizations"][0]["to"] == [{"email": "jane@oakfield.example"}]
     assert "/sign-in/" in request["json"]["content"][0]["value"]

@@ -18,6 +18,8 @@ from campaign.extensions import db
 
 REQUIRED = ["ONS ID", "Constituency name"]
 ONS_CODE = re.compile(r"^[ENSW]\d{8}$")
+SEAT_COLUMNS = {"region": "Region name", "country": "Country name"}
+MP_COLUMNS = {"first_name": "Member first name", "last_name": "Member surname"}
 
 # The results file names parties by abbreviation; letters want the full name.
 PARTIES = {
@@ -50,7 +52,8 @@ def import_mps(data: bytes) -> ImportSummary:
     """Add or update constituencies and MPs, then link schools to them by ONS code.
 
     Reads the Commons Library results file, or a simple CSV of the same
-    columns with an optional Email. The caller commits.
+    columns (any it lacks are left as they were) with an optional Email.
+    The caller commits.
     """
     summary = ImportSummary()
     constituencies = {c.ons_code: c for c in db.session.scalars(select(Constituency))}
@@ -75,17 +78,11 @@ def import_mps(data: bytes) -> ImportSummary:
             except ValueError as exc:
                 summary.reject(line, f'Email "{email}" is not valid: {exc}')
                 continue
-        party = column(row, "First party") or column(row, "Party")
-        wanted_seat = {
-            "name": name,
-            "region": column(row, "Region name"),
-            "country": column(row, "Country name"),
-        }
-        wanted_mp = {
-            "first_name": column(row, "Member first name"),
-            "last_name": column(row, "Member surname"),
-            "party": PARTIES.get(party, party),
-        }
+        wanted_seat = {"name": name, **_given(row, SEAT_COLUMNS)}
+        wanted_mp = _given(row, MP_COLUMNS)
+        if {"first party", "party"} & {h.lower() for h in row}:
+            party = column(row, "First party") or column(row, "Party")
+            wanted_mp["party"] = PARTIES.get(party, party)
         if email:
             wanted_mp["email"] = email
 
@@ -109,6 +106,13 @@ def import_mps(data: bytes) -> ImportSummary:
     db.session.flush()
     link_schools()
     return summary
+
+
+def _given(row: dict[str, str], columns: dict[str, str]) -> dict[str, str]:
+    # A simple CSV may carry only some columns (say ONS ID, name and Email):
+    # a column the file lacks must leave what we hold alone, not blank it.
+    headers = {h.lower() for h in row}
+    return {attr: column(row, name) for attr, name in columns.items() if name.lower() in headers}
 
 
 def link_schools() -> None:
