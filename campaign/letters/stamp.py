@@ -8,7 +8,7 @@ most of WeasyPrint's cost, so each distinct body is laid out once, as a tagged
 PDF with empty address and signer boxes; the fields of all its letters are drawn
 with reportlab in one overlay document (fonts embedded and subset once); each
 letter is then the body with its overlay page added as a Form XObject, the body's
-tag tree kept. About 10 ms a letter instead of about 100.
+tag tree kept and the stamp added to it. About 10 ms a letter instead of about 100.
 """
 
 from __future__ import annotations
@@ -18,7 +18,13 @@ import json
 from functools import cache
 
 from pypdf import PdfReader, PdfWriter
-from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, NameObject
+from pypdf.generic import (
+    ArrayObject,
+    DecodedStreamObject,
+    DictionaryObject,
+    NameObject,
+    NumberObject,
+)
 
 from campaign.letters.render import RenderedLetter, _layout, render_html
 
@@ -103,15 +109,44 @@ def _stamp(writer: PdfWriter, page, overlay_page, name: str) -> None:
     if "/XObject" not in resources:
         resources[NameObject("/XObject")] = DictionaryObject()
     resources["/XObject"].get_object()[NameObject(f"/{name}")] = writer._add_object(form)
-    # The body's content leaves its own transform in place: isolate it, then stamp.
+    # The body's content leaves its own transform in place: isolate it, then stamp,
+    # as marked content that the tag tree points to (so screen readers read it too).
+    mcid = _tag(writer, page)
     before, after = DecodedStreamObject(), DecodedStreamObject()
     before.set_data(b"q")
-    after.set_data(f"Q q /{name} Do Q".encode())
+    after.set_data(f"Q /P <</MCID {mcid}>> BDC q /{name} Do Q EMC".encode())
     contents = page["/Contents"]
     streams = ArrayObject(contents if isinstance(contents, ArrayObject) else [contents])
     streams.insert(0, writer._add_object(before))
     streams.append(writer._add_object(after))
     page[NameObject("/Contents")] = streams
+
+
+def _tag(writer: PdfWriter, page) -> int:
+    """Add a paragraph to the document's tag tree for this page's stamp; return its MCID."""
+    tree = writer._root_object["/StructTreeRoot"].get_object()
+    document = tree["/K"][0] if isinstance(tree["/K"], ArrayObject) else tree["/K"]
+    numbers = tree["/ParentTree"].get_object()["/Nums"]
+    key = page["/StructParents"]
+    position = next(i for i in range(0, len(numbers), 2) if numbers[i] == key)
+    marked = numbers[position + 1].get_object()
+    element = DictionaryObject(
+        {
+            NameObject("/Type"): NameObject("/StructElem"),
+            NameObject("/S"): NameObject("/P"),
+            NameObject("/P"): document,
+            NameObject("/Pg"): page.indirect_reference,
+            NameObject("/K"): NumberObject(len(marked)),
+        }
+    )
+    reference = writer._add_object(element)
+    marked.append(reference)
+    children = document.get_object()["/K"]
+    if not isinstance(children, ArrayObject):
+        children = ArrayObject([children])
+        document.get_object()[NameObject("/K")] = children
+    children.append(reference)
+    return len(marked) - 1
 
 
 def render_stamped(template: str, merges: list[dict]) -> list[RenderedLetter]:

@@ -183,6 +183,13 @@ def test_stamped_letters_read_like_naive_ones_and_keep_their_tags(tmp_path):
         assert letter.pages == len(PdfReader(io.BytesIO(naive)).pages)
         assert words_per_page(letter.pdf) == words_per_page(naive)
         assert "/StructTreeRoot" in PdfReader(io.BytesIO(letter.pdf)).trailer["/Root"]
+    # The stamp is in the tag tree too, so a screen reader reads the address and signer.
+    path = tmp_path / "stamped.pdf"
+    path.write_bytes(stamped[0].pdf)
+    tagged = subprocess.run(
+        ["pdfinfo", "-struct-text", str(path)], capture_output=True, text=True, check=True
+    ).stdout
+    assert "Grace Vaughan" in tagged and "SS14 1AA" in tagged
     # The stamped address sits in the envelope window too.
     left, top, right, bottom = WINDOW
     placed = [w for w in word_boxes(stamped[0].pdf, tmp_path) if w[0] in {"Station", "SS14"}]
