@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -290,7 +291,7 @@ def decide_amendment(
             "That paragraph has changed since the amendment was proposed. "
             "Reject it, or edit the statement by hand."
         )
-    index = blocks.index(original)
+    index = _where_now(text.paragraphs(amendment.version.body), blocks, amendment.paragraph - 1)
     version = save_statement(
         campaign,
         text.replace_paragraph(current.body, index, amendment.text),
@@ -300,6 +301,19 @@ def decide_amendment(
     amendment.state = AmendmentState.ACCEPTED
     amendment.result_version = version
     return version
+
+
+def _where_now(old: list[str], new: list[str], old_index: int) -> int:
+    """Where paragraph `old_index` of the old text is in the new one. The same text
+    may appear twice, so follow the alignment of the two texts, not the first copy."""
+    matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
+    for i, j, size in matcher.get_matching_blocks():
+        if i <= old_index < i + size:
+            return j + old_index - i
+    return min(
+        (j for j, block in enumerate(new) if block == old[old_index]),
+        key=lambda j: abs(j - old_index),
+    )
 
 
 def people_to_tell(amendment: Amendment) -> list[int]:
