@@ -9,7 +9,6 @@ letter to an MP.
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from sqlalchemy.orm import joinedload
 from campaign.consultation.models import EvidenceAnswer, EvidenceQuestion, QuestionKind
 from campaign.consultation.services import require_open
 from campaign.directory.models import School, SchoolMembership, User
+from campaign.downloads import csv_writer
 from campaign.drafting.models import Campaign
 from campaign.extensions import db
 
@@ -265,7 +265,7 @@ def answers_csv(campaign: Campaign) -> str:
     questions = dao_questions(campaign.id)
     answers = dao_answers(campaign.id)
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_writer(out)
     header = ["URN", "School", "Local authority", "Constituency code", "Constituency"]
     writer.writerow(header + [q.prompt for q in questions])
     for school in dao_member_schools(campaign.association_id):

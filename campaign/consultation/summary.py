@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 
 from sqlalchemy import func, select
@@ -15,6 +14,7 @@ from campaign.consultation.evidence import (
 )
 from campaign.consultation.models import EvidenceAnswer, EvidenceQuestion
 from campaign.consultation.services import dao_latest_stances, tally
+from campaign.downloads import csv_writer
 from campaign.drafting.models import Campaign
 from campaign.extensions import db
 
@@ -26,7 +26,7 @@ def summary_csv(campaign: Campaign) -> str:
     questions = dao_questions(campaign.id)
     answers = dao_answers(campaign.id)
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_writer(out)
     writer.writerow(
         [
             "URN",

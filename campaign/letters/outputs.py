@@ -3,7 +3,6 @@ the print pack (one PDF, each letter starting on a new sheet, and a manifest).""
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 import zipfile
@@ -11,6 +10,7 @@ import zipfile
 import pypdfium2
 from pypdf import PdfReader, PdfWriter
 
+from campaign.downloads import csv_writer
 from campaign.letters.models import Letter
 
 
@@ -46,7 +46,7 @@ def print_pack(letters: list[Letter]) -> tuple[bytes, str]:
     double-sided (a blank page pads odd page counts), and its manifest CSV."""
     writer = PdfWriter()
     manifest = io.StringIO()
-    rows = csv.writer(manifest)
+    rows = csv_writer(manifest)
     rows.writerow(
         ["Sequence", "Reference", "Recipient", "Address lines", "Pages", "First page in pack"]
     )

@@ -3,7 +3,6 @@ watches progress, chases, closes; anyone can check a letter on the public page."
 
 from __future__ import annotations
 
-import csv
 import io
 
 from flask import (
@@ -27,7 +26,7 @@ from campaign.directory.services import (
     dao_mps_for_members,
     dao_schools_led_by,
 )
-from campaign.downloads import attachment
+from campaign.downloads import attachment, csv_writer
 from campaign.drafting import text
 from campaign.drafting.access import scope_to_campaign
 from campaign.drafting.models import IllegalTransition
@@ -310,7 +309,7 @@ def settings():
 def signatures_csv():
     require(Role.LEAD, Role.VIEWER)
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_writer(out)
     writer.writerow(
         [
             "URN",

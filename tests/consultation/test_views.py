@@ -280,3 +280,15 @@ def test_dashboard_totals_per_constituency(client, consultation):
     page = client.get(f"{BASE}/consultation").get_data(as_text=True)
     assert "£4,000" in page and "£2,000" in page  # total and mean for Basildon and Billericay
     assert "2 schools of 3 answered" in page
+
+
+def test_exports_cannot_smuggle_spreadsheet_formulas(client, consultation):
+    sign_in(client, consultation["head"])
+    client.post(
+        f"{BASE}/respond/900003",
+        data=answer(consultation, "disagree", deficit="5", reason='=HYPERLINK("http://x")'),
+    )
+    sign_in(client, consultation["lead"])
+    summary = client.get(f"{BASE}/consultation/summary.csv").get_data(as_text=True)
+    assert "'=HYPERLINK(" in summary
+    assert ",=HYPERLINK(" not in summary and '"=HYPERLINK(' not in summary
