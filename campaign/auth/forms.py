@@ -1,5 +1,5 @@
 from flask_wtf import FlaskForm
-from wtforms import EmailField, SubmitField
+from wtforms import EmailField, HiddenField, SubmitField
 from wtforms.validators import DataRequired, Email, Length
 
 
@@ -13,6 +13,8 @@ class SignInForm(FlaskForm):
             Length(max=320),
         ],
     )
+    # Where the person was going when asked to sign in (kept inside this app).
+    next = HiddenField()
     submit = SubmitField("Email me a sign-in link")
 
 

@@ -15,6 +15,14 @@ from campaign.extensions import db
 from campaign.mail import Email, mail_client
 
 
+def safe_next(path: str | None) -> str:
+    """A path inside this app to return to after signing in, or "" (no open redirects)."""
+    path = (path or "").strip()
+    if not path.startswith("/") or path.startswith("//") or "\\" in path or len(path) > 500:
+        return ""
+    return path
+
+
 def token_hash(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
@@ -27,19 +35,19 @@ def issue_sign_in_link(user: User, next_path: str = "") -> str:
         LoginToken(
             token_hash=token_hash(raw),
             user=user,
-            next_path=next_path if next_path.startswith("/") else "",
+            next_path=safe_next(next_path),
             expires=datetime.now(UTC) + timedelta(minutes=minutes),
         )
     )
     return f"{current_app.config['BASE_URL']}/sign-in/{raw}"
 
 
-def send_sign_in_link(email: str) -> bool:
+def send_sign_in_link(email: str, next_path: str = "") -> bool:
     """Email a sign-in link if the address belongs to a user; say nothing either way."""
     user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None:
         return False
-    link = issue_sign_in_link(user)
+    link = issue_sign_in_link(user, next_path)
     db.session.commit()
     minutes = current_app.config["LOGIN_TOKEN_MINUTES"]
     greeting = f"Dear {user.name}," if user.name else "Hello,"

@@ -7,6 +7,6 @@ from campaign.tasks import app_context
 
 
 @huey.task(retries=3, retry_delay=30)
-def send_sign_in_link(email: str) -> bool:
+def send_sign_in_link(email: str, next_path: str = "") -> bool:
     with app_context():
-        return services.send_sign_in_link(email)
+        return services.send_sign_in_link(email, next_path)

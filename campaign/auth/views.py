@@ -21,10 +21,12 @@ def _address_key() -> str:
 @limiter.limit("5 per 15 minutes", key_func=_address_key, methods=["POST"])
 @limiter.limit("30 per hour", methods=["POST"])
 def sign_in():
-    form = SignInForm()
+    form = SignInForm(
+        data={"next": request.args.get("next", "")} if request.method == "GET" else None
+    )
     if form.validate_on_submit():
         # Always queued, known address or not: same answer, same time.
-        tasks.send_sign_in_link(form.email.data.strip().lower())
+        tasks.send_sign_in_link(form.email.data.strip().lower(), services.safe_next(form.next.data))
         return redirect(url_for("auth.check_email"))
     return render_template("auth/sign_in.html", form=form)
 

@@ -202,3 +202,22 @@ def test_sign_out_needs_a_post(client, member):
     assert client.get("/sign-out").status_code == 405
     assert client.post("/sign-out").status_code == 302
     assert client.get("/a/essex/").status_code == 302
+
+
+def test_the_link_returns_to_the_page_that_asked_for_sign_in(client, member, outbox):
+    response = client.get("/a/essex/")
+    assert response.status_code == 302 and "next=" in response.location
+    page = client.get(response.location).get_data(as_text=True)
+    assert 'name="next" type="hidden" value="/a/essex/"' in page
+    client.post("/sign-in", data={"email": "jane@oakfield.example", "next": "/a/essex/"})
+    [link] = links_in(outbox()[-1])
+    assert client.post(path_of(link)).location == "/a/essex/"
+
+
+@pytest.mark.parametrize(
+    "target", ["//evil.example/", "https://evil.example/", "/\\\\evil.example"]
+)
+def test_no_open_redirects_after_sign_in(client, member, outbox, target):
+    client.post("/sign-in", data={"email": "jane@oakfield.example", "next": target})
+    [link] = links_in(outbox()[-1])
+    assert client.post(path_of(link)).location == "/"
