@@ -50,13 +50,12 @@ def send_sign_in_link(email: str, next_path: str = "") -> bool:
     link = issue_sign_in_link(user, next_path)
     db.session.commit()
     minutes = current_app.config["LOGIN_TOKEN_MINUTES"]
-    greeting = f"Dear {user.name}," if user.name else "Hello,"
     mail_client().send(
         Email(
             to=user.email,
             subject="Your sign-in link",
             text=(
-                f"{greeting}\n\nUse this link to sign in. It works once, "
+                f"{user.greeting}\n\nUse this link to sign in. It works once, "
                 f"for the next {minutes} minutes:\n\n{link}\n\n"
                 "If you did not ask for it, you can ignore this email."
             ),

@@ -34,10 +34,6 @@ def send_once(key: str, user: User, subject: str, body: str) -> bool:
     return True
 
 
-def _greeting(user: User) -> str:
-    return f"Dear {user.name}," if user.name else "Hello,"
-
-
 def _deadline(campaign: Campaign) -> str:
     if campaign.consultation_deadline is None:
         return "The consultation is open until the lead closes it."
@@ -55,7 +51,7 @@ def invite(campaign: Campaign, user: User, key: str, *, reminder: bool = False) 
         else f"{campaign.association.name} is consulting its members on a joint statement."
     )
     body = (
-        f"{_greeting(user)}\n\n{opening}\n\n"
+        f"{user.greeting}\n\n{opening}\n\n"
         f"  {campaign.title} (version {version.number})\n\n"
         f"{campaign.summary}\n\n"
         "Read it, tell us whether your school agrees, comment on any paragraph and "
@@ -71,6 +67,6 @@ def invite(campaign: Campaign, user: User, key: str, *, reminder: bool = False) 
 def amendment_decided(campaign: Campaign, user: User, key: str, summary: str) -> bool:
     link = f"{current_app.config['BASE_URL']}{respond_path(campaign)}"
     body = (
-        f"{_greeting(user)}\n\n{summary}\n\nSee the current text: {link}\n\n{_deadline(campaign)}\n"
+        f"{user.greeting}\n\n{summary}\n\nSee the current text: {link}\n\n{_deadline(campaign)}\n"
     )
     return send_once(key, user, f"Statement updated: {campaign.title}", body)

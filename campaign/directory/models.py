@@ -65,6 +65,11 @@ class User(UserMixin, db.Model):
     def display_name(self) -> str:
         return self.name or self.email
 
+    @property
+    def greeting(self) -> str:
+        """How an email to this person opens."""
+        return f"Dear {self.name}," if self.name else "Hello,"
+
 
 class Membership(db.Model):
     """A user's role in one association."""

@@ -19,7 +19,6 @@ def sign_path(campaign: Campaign) -> str:
 def invite(campaign: Campaign, user: User, key: str, *, chaser: bool = False) -> bool:
     link = issue_sign_in_link(user, next_path=sign_path(campaign))
     minutes = current_app.config["LOGIN_TOKEN_MINUTES"]
-    greeting = f"Dear {user.name}," if user.name else "Hello,"
     deadline = (
         f"Sign-off closes on {when(campaign.signoff_deadline)}."
         if campaign.signoff_deadline
@@ -31,7 +30,7 @@ def invite(campaign: Campaign, user: User, key: str, *, chaser: bool = False) ->
         else f"The joint statement of {campaign.association.name} is final and ready to sign."
     )
     body = (
-        f"{greeting}\n\n{opening}\n\n  {campaign.title}\n\n"
+        f"{user.greeting}\n\n{opening}\n\n  {campaign.title}\n\n"
         "Read it and sign (or decline) for your school here; it takes under a minute:\n\n"
         f"{link}\n\n"
         f"The link signs you in once, within {minutes} minutes; after that, ask for a new "
@@ -42,9 +41,8 @@ def invite(campaign: Campaign, user: User, key: str, *, chaser: bool = False) ->
 
 
 def voided(campaign: Campaign, user: User, key: str) -> bool:
-    greeting = f"Dear {user.name}," if user.name else "Hello,"
     body = (
-        f"{greeting}\n\nThe lead of {campaign.association.name} has reopened the consultation "
+        f"{user.greeting}\n\nThe lead of {campaign.association.name} has reopened the consultation "
         f'on "{campaign.title}" to change the text. The signatures collected so far, '
         "including your school's, no longer count. You will be asked to sign the new text "
         "when it is final.\n"

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import contains_eager, joinedload
 
 from campaign.consultation.services import dao_head_ids
 from campaign.directory.models import Headship, School, User
@@ -187,7 +188,10 @@ def dao_signature(campaign_id: int, school_id: int) -> Signature | None:
 def dao_signatures(campaign_id: int) -> list[Signature]:
     return list(
         db.session.scalars(
-            select(Signature).where(Signature.campaign_id == campaign_id).order_by(Signature.id)
+            select(Signature)
+            .where(Signature.campaign_id == campaign_id)
+            .options(joinedload(Signature.school))
+            .order_by(Signature.id)
         )
     )
 
@@ -198,6 +202,7 @@ def dao_standing(campaign_id: int) -> list[Signature]:
         db.session.scalars(
             select(Signature)
             .join(School, School.id == Signature.school_id)
+            .options(contains_eager(Signature.school))
             .where(
                 Signature.campaign_id == campaign_id,
                 Signature.decision == Decision.SIGNED,
