@@ -47,13 +47,25 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from campaign.auth.views import bp as auth
     from campaign.consultation.views import bp as consultation
+    from campaign.delivery.public import bp as unsubscribe
+    from campaign.delivery.views import bp as delivery
     from campaign.directory.views import bp as directory
     from campaign.drafting.views import bp as campaigns
     from campaign.letters.views import bp as letters
     from campaign.signoff.public import bp as public
     from campaign.signoff.views import bp as signoff
 
-    for blueprint in (auth, directory, campaigns, consultation, signoff, letters, public):
+    for blueprint in (
+        auth,
+        directory,
+        campaigns,
+        consultation,
+        signoff,
+        letters,
+        delivery,
+        public,
+        unsubscribe,
+    ):
         app.register_blueprint(blueprint)
     if app.config["DEVELOPMENT"]:
         from campaign.devtools import bp as devtools

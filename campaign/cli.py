@@ -320,6 +320,15 @@ def render_letters_command(
         )
 
 
+def _register_commands() -> None:
+    from campaign.delivery.cli import send_command
+
+    main.add_command(send_command)
+
+
+_register_commands()
+
+
 @main.command()
 @click.option(
     "--with-consultation", is_flag=True, help="Also simulate a consultation round (once)."

@@ -47,6 +47,17 @@ def from_environment() -> dict:
         "OUTBOX_DIR": os.environ.get("OUTBOX_DIR", str(instance / "outbox")),
         "SENDGRID_API_KEY": os.environ.get("SENDGRID_API_KEY", ""),
         "SENDGRID_API_HOST": os.environ.get("SENDGRID_API_HOST", "https://api.sendgrid.com"),
+        "SENDGRID_TIMEOUT": float(os.environ.get("SENDGRID_TIMEOUT", "30")),
+        # The event webhook's verification key, as SendGrid shows it (base64, no PEM lines).
+        "SENDGRID_WEBHOOK_PUBLIC_KEY": os.environ.get("SENDGRID_WEBHOOK_PUBLIC_KEY", ""),
+        # Sending: parallel requests, messages claimed at a time, bounded retries.
+        "SEND_WORKERS": int(os.environ.get("SEND_WORKERS", "16")),
+        "SEND_CLAIM_SIZE": int(os.environ.get("SEND_CLAIM_SIZE", "200")),
+        "SEND_MAX_ATTEMPTS": int(os.environ.get("SEND_MAX_ATTEMPTS", "8")),
+        "SEND_BACKOFF_BASE": float(os.environ.get("SEND_BACKOFF_BASE", "2")),
+        "SEND_BACKOFF_CAP": float(os.environ.get("SEND_BACKOFF_CAP", "300")),
+        # A message claimed this long ago with no outcome is "in doubt" (see README).
+        "SEND_IN_DOUBT_MINUTES": int(os.environ.get("SEND_IN_DOUBT_MINUTES", "10")),
         "PARLIAMENT_API_URL": os.environ.get(
             "PARLIAMENT_API_URL", "https://members-api.parliament.uk"
         ).rstrip("/"),

@@ -9,6 +9,7 @@ from campaign.consultation.models import (
     Notice,
     Stance,
 )
+from campaign.delivery.models import DeliveryEvent, Message, ParentList, Suppression
 from campaign.directory.models import (
     Association,
     Constituency,
@@ -31,21 +32,25 @@ __all__ = [
     "AuditEvent",
     "Campaign",
     "Comment",
+    "DeliveryEvent",
     "EvidenceAnswer",
     "EvidenceQuestion",
     "ImportJob",
     "Letter",
     "Notice",
+    "ParentList",
     "Stance",
     "StatementVersion",
     "Constituency",
     "Headship",
     "LoginToken",
     "Membership",
+    "Message",
     "Mp",
     "Role",
     "School",
     "SchoolMembership",
     "Signature",
+    "Suppression",
     "User",
 ]

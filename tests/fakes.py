@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -25,6 +27,17 @@ class Recorder:
         self.body: dict | None = None
         # Members API: paths starting with this answer 500.
         self.failing: str | None = None
+        # SendGrid: answers to give before the normal one, in order: a status, or
+        # "timeout" (answer only after `hang` seconds); and latency for every request.
+        self.plan: list[int | str] = []
+        self.latency = 0.0
+        self.hang = 2.0
+        self.retry_after: str | None = None
+        # Refuse (400) any request carrying one of these message ids.
+        self.reject_ids: set[str] = set()
+        # Our message ids in the requests the server accepted (202), counted.
+        self.accepted: Counter = Counter()
+        self.lock = threading.Lock()
 
     def paths(self) -> list[str]:
         return [r["path"] for r in self.requests]
@@ -67,7 +80,11 @@ def serve(handle: Handle) -> Iterator[tuple[str, Recorder]]:
         def log_message(self, *args):  # keep test output quiet
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    class Server(ThreadingHTTPServer):
+        daemon_threads = True
+        request_queue_size = 256  # many parallel senders connect at once
+
+    server = Server(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -89,14 +106,78 @@ def refused_url() -> Iterator[str]:
 SENDGRID_KEY = "SG.test-key"
 
 
+def sendgrid_errors(body: object) -> list[dict]:
+    """What SendGrid's v3 Mail Send would refuse in this body (a subset of its rules)."""
+    if not isinstance(body, dict):
+        return [{"message": "Bad Request", "field": None}]
+    errors = []
+    people = body.get("personalizations")
+    if not isinstance(people, list) or not 1 <= len(people) <= 1000:
+        errors.append({"message": "The personalizations field is required and must have "
+                       "at least one personalization.", "field": "personalizations"})  # fmt: skip
+        people = []
+    for n, person in enumerate(people):
+        to = person.get("to")
+        if not isinstance(to, list) or not to or not all("@" in t.get("email", "") for t in to):
+            errors.append({"message": "The to array is required for all personalization "
+                           "objects, and must have at least one email object with a valid "
+                           "email address.", "field": f"personalizations.{n}.to"})  # fmt: skip
+        for key, value in (person.get("custom_args") or {}).items():
+            if not isinstance(value, str):
+                errors.append({"message": "Custom args must be strings.",
+                               "field": f"personalizations.{n}.custom_args.{key}"})  # fmt: skip
+    if "@" not in (body.get("from") or {}).get("email", ""):
+        errors.append({"message": "The from email is required.", "field": "from.email"})
+    if not body.get("subject") and not all(p.get("subject") for p in people):
+        errors.append({"message": "The subject is required.", "field": "subject"})
+    content = body.get("content") or []
+    if not content or content[0].get("type") != "text/plain":
+        errors.append({"message": "The content must start with text/plain.", "field": "content"})
+    for n, attachment in enumerate(body.get("attachments") or []):
+        if not attachment.get("filename") or not attachment.get("content"):
+            errors.append({"message": "Attachments need a filename and content.",
+                           "field": f"attachments.{n}"})  # fmt: skip
+    return errors
+
+
+def message_ids(body: object) -> list[str]:
+    """Our message ids (custom_args.message_id) in a request, one per personalization."""
+    if not isinstance(body, dict):
+        return []
+    return [
+        p["custom_args"]["message_id"]
+        for p in body.get("personalizations") or []
+        if "message_id" in (p.get("custom_args") or {})
+    ]
+
+
 def sendgrid(recorder: Recorder, request: dict):
-    """POST /v3/mail/send: 202 with an X-Message-Id, or the status the test set."""
+    """POST /v3/mail/send as SendGrid answers it: checks the key and the body's shape,
+    202 with an X-Message-Id; or what the test planned (429, 500, a timeout, a 400)."""
+    if recorder.latency:
+        time.sleep(recorder.latency)
     if request["method"] != "POST" or request["path"] != "/v3/mail/send":
         return 404, {}, {"errors": [{"message": "not found"}]}
     if request["headers"].get("Authorization") != f"Bearer {SENDGRID_KEY}":
         return 401, {}, {"errors": [{"field": None, "message": "authorization required"}]}
+    with recorder.lock:
+        planned = recorder.plan.pop(0) if recorder.plan else None
+    if planned == "timeout":
+        time.sleep(recorder.hang)
+        return 503, {}, None
+    if planned is not None:
+        headers = {"Retry-After": recorder.retry_after} if recorder.retry_after else {}
+        return planned, headers, {"errors": [{"message": f"planned {planned}"}]}
     if recorder.status != 202:
         return recorder.status, {}, recorder.body or {"errors": [{"message": "refused"}]}
+    if errors := sendgrid_errors(request["json"]):
+        return 400, {}, {"errors": errors}
+    ids = message_ids(request["json"])
+    if recorder.reject_ids & set(ids):
+        return 400, {}, {"errors": [{"message": "Does not contain a valid address.",
+                                     "field": "personalizations.0.to.0.email"}]}  # fmt: skip
+    with recorder.lock:
+        recorder.accepted.update(ids)
     return 202, {"X-Message-Id": f"msg-{len(recorder.requests)}"}, None
 
 

@@ -28,12 +28,14 @@ def _text_templates() -> SandboxedEnvironment:
     )
 
 
-def email_body(letter: Letter) -> EmailBody:
+def email_body(letter: Letter, preface: str = "") -> EmailBody:
+    """The letter as an email; `preface` is a short note above it (to the head who
+    forwards it, for instance), shown apart from the letter itself."""
     merge = letter.merge
     html = (
         templates()
         .get_template("email.html")
-        .render(**merge, statement_html=to_html(merge["statement_markdown"]))
+        .render(**merge, statement_html=to_html(merge["statement_markdown"]), preface=preface)
     )
-    text = _text_templates().get_template("email.txt").render(**merge)
+    text = _text_templates().get_template("email.txt").render(**merge, preface=preface)
     return EmailBody(subject=merge["campaign_title"], html=html, text=text.strip() + "\n")

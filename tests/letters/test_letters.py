@@ -10,43 +10,17 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from campaign.cli import main
-from campaign.consultation.evidence import add_question
-from campaign.consultation.models import EvidenceAnswer, QuestionKind
 from campaign.directory.models import School
 from campaign.extensions import db
 from campaign.letters.models import Audience, Letter
 from campaign.letters.services import LettersError, dao_letters, render_letters
 from campaign.signoff import services
-from campaign.signoff.models import Decision
 
 
 def text_of(letter: Letter) -> str:
     return " ".join(p.extract_text() for p in PdfReader(io.BytesIO(letter.pdf)).pages).replace(
         "\n", " "
     )
-
-
-@pytest.fixture
-def signed(signoff):
-    """Saxon (1,000 pupils) and Thurrock School (600) sign; Abbey declines."""
-    campaign = signoff["campaign"]
-    deficit = add_question(campaign, QuestionKind.MONEY, "Projected deficit")
-    schools = {s.urn: s for s in signoff["schools"]}
-    for urn, amount in ((900001, 250000), (900002, 999999), (900003, 100000)):
-        db.session.add(
-            EvidenceAnswer(question_id=deficit.id, school_id=schools[urn].id, number_value=amount)
-        )
-    db.session.commit()
-    sha = campaign.frozen_version.sha256
-    for urn, who, decision in (
-        (900001, "exec", Decision.SIGNED),
-        (900002, "exec", Decision.DECLINED),
-        (900003, "head", Decision.SIGNED),
-    ):
-        user = signoff[who]
-        services.sign(campaign, schools[urn], user, decision=decision, name=user.name,
-                      role="Headteacher", shown_sha256=sha)  # fmt: skip
-    return signoff
 
 
 def test_parent_letters_name_the_school_the_head_and_every_cosignatory(signed):

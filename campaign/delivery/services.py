@@ -1,0 +1,134 @@
+"""What the lead does with an outbox after sending starts: retry failed messages,
+decide about messages in doubt, mark the post as posted, send a test, read the report."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import func, select, update
+
+from campaign.delivery.compose import compose
+from campaign.delivery.models import Channel, Message, MessageState
+from campaign.directory.models import User
+from campaign.drafting.models import Campaign
+from campaign.extensions import db
+from campaign.letters.models import Audience, Letter
+from campaign.letters.services import dao_letters
+from campaign.mail import mail_client
+
+
+def _scope(campaign_id: int, audience: Audience, channel: Channel = Channel.EMAIL):
+    return (
+        Message.campaign_id == campaign_id,
+        Message.audience == audience,
+        Message.channel == channel,
+    )
+
+
+def _move(conditions, **values) -> int:
+    values["updated"] = datetime.now(UTC)
+    result = db.session.execute(
+        update(Message).where(*conditions).values(**values),
+        execution_options={"synchronize_session": False},
+    )
+    return result.rowcount or 0
+
+
+def retry_failed(campaign_id: int, audience: Audience) -> int:
+    """Failed emails go back to the queue with a fresh count of attempts (not parents
+    whose addresses were erased with the send). The caller commits and queues the send."""
+    return _move(
+        (
+            *_scope(campaign_id, audience),
+            Message.state == MessageState.FAILED,
+            Message.to_address != "",
+        ),
+        state=MessageState.CREATED,
+        attempts=0,
+        next_attempt=None,
+    )
+
+
+def in_doubt_before() -> datetime:
+    return datetime.now(UTC) - timedelta(minutes=current_app.config["SEND_IN_DOUBT_MINUTES"])
+
+
+def dao_in_doubt_count(campaign_id: int, audience: Audience) -> int:
+    return db.session.scalar(
+        select(func.count()).where(
+            *_scope(campaign_id, audience),
+            Message.state == MessageState.SENDING,
+            Message.claimed < in_doubt_before(),
+        )
+    )
+
+
+def send_in_doubt_again(campaign_id: int, audience: Audience) -> int:
+    """The lead's decision: messages claimed long ago with no outcome and no event from
+    SendGrid go back to the queue. They may reach someone twice; the page says so."""
+    return _move(
+        (
+            *_scope(campaign_id, audience),
+            Message.state == MessageState.SENDING,
+            Message.claimed < in_doubt_before(),
+        ),
+        state=MessageState.CREATED,
+        next_attempt=None,
+        last_error="Sent again by the lead after no confirmation from SendGrid.",
+    )
+
+
+def mark_posted(campaign_id: int, audience: Audience) -> int:
+    """Letters in the post pack are recorded as sent once the lead has posted them."""
+    return _move(
+        (*_scope(campaign_id, audience, Channel.POST), Message.state == MessageState.CREATED),
+        state=MessageState.SENT,
+        sent=datetime.now(UTC),
+    )
+
+
+def dao_messages(
+    campaign_id: int, audience: Audience | None = None, states: set | None = None
+) -> list[Message]:
+    query = select(Message).where(Message.campaign_id == campaign_id)
+    if audience is not None:
+        query = query.where(Message.audience == audience)
+    if states:
+        query = query.where(Message.state.in_(states))
+    return list(db.session.scalars(query.order_by(Message.audience, Message.to_name, Message.id)))
+
+
+def dao_post_letters(campaign_id: int, audience: Audience) -> list[Letter]:
+    """The letters whose message goes by post, for the print pack."""
+    return list(
+        db.session.scalars(
+            select(Letter)
+            .join(Message, Message.letter_id == Letter.id)
+            .where(*_scope(campaign_id, audience, Channel.POST))
+            .order_by(Letter.recipient_name)
+        )
+    )
+
+
+def send_test(campaign: Campaign, audience: Audience, user: User) -> str:
+    """The audience's first letter, exactly as its recipient would get it, to the lead."""
+    letters = dao_letters(campaign.id, audience)
+    if not letters:
+        raise ValueError("Render the letters first.")
+    letter = letters[0]
+    sample = Message(
+        id=0,
+        campaign_id=campaign.id,
+        audience=audience,
+        channel=Channel.EMAIL,
+        recipient=letter.recipient,
+        idempotency_key=f"test:{campaign.id}:{audience.value}:{user.id}",
+        letter=letter,
+        letter_id=letter.id,
+        to_address=user.email,
+    )
+    batch = next(compose([sample], campaign.association.email))
+    batch.email.subject = f"[Test] {batch.email.subject}"
+    batch.recipients[0].custom_args = {"test": "1"}
+    return mail_client().send_batch(batch.email, batch.recipients)

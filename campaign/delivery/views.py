@@ -1,0 +1,254 @@
+"""The lead's sending pages: review, test, send, watch progress, retry, report."""
+
+from __future__ import annotations
+
+import io
+
+from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, url_for
+from flask_login import current_user
+
+from campaign.delivery import services, tasks
+from campaign.delivery.models import Channel, Message, MessageState
+from campaign.delivery.outbox import DeliveryError, build_outbox, dao_counts, plan
+from campaign.directory.access import require
+from campaign.directory.models import Role
+from campaign.downloads import attachment, csv_writer
+from campaign.drafting.access import scope_to_campaign
+from campaign.drafting.models import CampaignState
+from campaign.extensions import db
+from campaign.forms import ConfirmForm
+from campaign.letters import outputs
+from campaign.letters.models import Audience
+from campaign.mail import MailError
+
+bp = Blueprint("delivery", __name__, url_prefix="/a/<slug>/campaigns/<cslug>/sending")
+scope_to_campaign(bp)
+
+LABELS = {Audience.MPS: "Letters to MPs", Audience.PARENTS: "Letters to parents"}
+
+
+@bp.before_request
+def leads_only():
+    require(Role.LEAD, Role.VIEWER)
+
+
+def _audience(name: str) -> Audience:
+    try:
+        return Audience(name)
+    except ValueError:
+        abort(404)
+
+
+def _summary(audience: Audience) -> dict:
+    """The outbox in the words of the progress page."""
+    counts = dao_counts(g.campaign.id, audience)
+    email, post = counts["email"], counts["post"]
+    queued = email.get("created", 0) + email.get("sending", 0)
+    total = sum(email.values())
+    return {
+        "total": total,
+        "queued": queued,
+        "sent": email.get("sent", 0),
+        "delivered": email.get("delivered", 0),
+        "bounced": email.get("bounced", 0),
+        "dropped": email.get("dropped", 0),
+        "failed": email.get("failed", 0),
+        "done": total - queued,
+        "post": sum(post.values()),
+        "post_waiting": post.get("created", 0),
+        "in_doubt": services.dao_in_doubt_count(g.campaign.id, audience),
+        "finished": queued == 0,
+    }
+
+
+def _plan(audience: Audience):
+    try:
+        return plan(g.campaign, audience)
+    except DeliveryError:
+        return None
+
+
+@bp.get("/")
+def index():
+    campaign = g.campaign
+    audiences = [a for a in (Audience.MPS, Audience.PARENTS) if _wanted(a)]
+    return render_template(
+        "delivery/index.html",
+        campaign=campaign,
+        audiences=audiences,
+        labels=LABELS,
+        plans={a: _plan(a) for a in audiences},
+        summaries={a: _summary(a) for a in audiences},
+        can_send=campaign.state in (CampaignState.CLOSED, CampaignState.SENT),
+        form=ConfirmForm(),
+    )
+
+
+def _wanted(audience: Audience) -> bool:
+    return g.campaign.to_mps if audience is Audience.MPS else g.campaign.to_parents
+
+
+@bp.post("/<audience>/test")
+def test(audience: str):
+    require(Role.LEAD)
+    chosen = _audience(audience)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        services.send_test(g.campaign, chosen, current_user)
+    except (ValueError, MailError) as exc:
+        flash(f"The test was not sent: {exc}")
+    else:
+        flash(f"A test of the first {LABELS[chosen].lower()[:-1]} went to {current_user.email}.")
+    return redirect(url_for("delivery.index", _anchor=chosen.value))
+
+
+@bp.route("/<audience>/send", methods=["GET", "POST"])
+def send(audience: str):
+    require(Role.LEAD)
+    chosen = _audience(audience)
+    campaign = g.campaign
+    form = ConfirmForm()
+    error = None
+    if campaign.state not in (CampaignState.CLOSED, CampaignState.SENT):
+        error = "Letters are sent once sign-off is closed."
+    planned = _plan(chosen)
+    if planned is None:
+        error = error or "Render the letters first: there are none to send."
+    if error is None and form.validate_on_submit():
+        planned, added = build_outbox(campaign, chosen)
+        db.session.commit()
+        tasks.send_campaign_messages(campaign.id, chosen.value)
+        total = len(planned.rows)
+        if added:
+            flash(f"Sending {added} of {total} messages.")
+        else:
+            flash(f"Nothing new to send: all {total} messages were already in the outbox.")
+        return redirect(url_for("delivery.progress", audience=chosen.value))
+    return render_template(
+        "delivery/confirm.html",
+        campaign=campaign,
+        audience=chosen,
+        label=LABELS[chosen],
+        planned=planned,
+        counts=planned.counts() if planned else None,
+        error=error,
+        form=form,
+    )
+
+
+@bp.get("/<audience>")
+def progress(audience: str):
+    chosen = _audience(audience)
+    problems = services.dao_messages(
+        g.campaign.id,
+        chosen,
+        {MessageState.FAILED, MessageState.BOUNCED, MessageState.DROPPED},
+    )
+    by_post = [m for m in services.dao_messages(g.campaign.id, chosen) if m.channel is Channel.POST]
+    return render_template(
+        "delivery/progress.html",
+        campaign=g.campaign,
+        audience=chosen,
+        label=LABELS[chosen],
+        summary=_summary(chosen),
+        problems=problems,
+        by_post=by_post,
+        form=ConfirmForm(),
+    )
+
+
+@bp.get("/<audience>/status.json")
+def status(audience: str):
+    return jsonify(_summary(_audience(audience)))
+
+
+def _lead_action(audience: str, action, done: str, *, queue: bool = True):
+    require(Role.LEAD)
+    chosen = _audience(audience)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    moved = action(g.campaign.id, chosen)
+    db.session.commit()
+    if moved and queue:
+        tasks.send_campaign_messages(g.campaign.id, chosen.value)
+    flash(done.format(n=moved) if moved else "Nothing to do: the page was out of date.")
+    return redirect(url_for("delivery.progress", audience=chosen.value))
+
+
+@bp.post("/<audience>/retry")
+def retry(audience: str):
+    return _lead_action(audience, services.retry_failed, "Trying {n} failed messages again.")
+
+
+@bp.post("/<audience>/in-doubt")
+def in_doubt(audience: str):
+    return _lead_action(
+        audience, services.send_in_doubt_again, "Sending {n} messages in doubt again."
+    )
+
+
+@bp.post("/<audience>/posted")
+def posted(audience: str):
+    return _lead_action(
+        audience, services.mark_posted, "{n} letters recorded as posted.", queue=False
+    )
+
+
+@bp.get("/<audience>/post-pack.pdf")
+def post_pack(audience: str):
+    chosen = _audience(audience)
+    letters = services.dao_post_letters(g.campaign.id, chosen)
+    if not letters:
+        abort(404)
+    pack, _ = outputs.print_pack(letters)
+    return attachment(pack, "application/pdf", f"{g.campaign.slug}-{chosen.value}-to-post.pdf")
+
+
+REPORT_HEADER = [
+    "Audience",
+    "Channel",
+    "Recipient",
+    "Address",
+    "Outcome",
+    "Attempts",
+    "Sent",
+    "Detail",
+]
+
+
+def _report_rows(messages: list[Message]):
+    for m in messages:
+        yield [
+            m.audience.value,
+            m.channel.value,
+            m.to_name,
+            m.to_address or "(erased after sending)"
+            if m.recipient.startswith("parent:")
+            else m.to_address,
+            m.state.value,
+            m.attempts,
+            m.sent.isoformat(timespec="seconds") if m.sent else "",
+            m.last_error or m.note,
+        ]
+
+
+@bp.get("/report.csv")
+def report_csv():
+    out = io.StringIO()
+    rows = csv_writer(out)
+    rows.writerow(REPORT_HEADER)
+    for row in _report_rows(services.dao_messages(g.campaign.id)):
+        rows.writerow(row)
+    return attachment(out.getvalue().encode(), "text/csv", f"{g.campaign.slug}-delivery.csv")
+
+
+@bp.get("/report")
+def report():
+    return render_template(
+        "delivery/report.html",
+        campaign=g.campaign,
+        messages=services.dao_messages(g.campaign.id),
+        summaries={a: _summary(a) for a in Audience if _wanted(a)},
+        labels=LABELS,
+    )
