@@ -8,7 +8,7 @@ import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from flask import current_app, url_for
+from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from campaign.delivery.models import Message, email_hash
@@ -64,9 +64,8 @@ def read_unsubscribe_token(token: str) -> str | None:
 
 
 def _unsubscribe_headers(address: str, reply_to: str) -> dict[str, str]:
-    link = current_app.config["BASE_URL"] + url_for(
-        "unsubscribe.confirm", token=unsubscribe_token(address)
-    )
+    # Built by hand: workers have no request to build URLs from.
+    link = f"{current_app.config['BASE_URL']}/unsubscribe/{unsubscribe_token(address)}"
     return {
         "List-Unsubscribe": f"<{link}>, <mailto:{reply_to}?subject=unsubscribe>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",

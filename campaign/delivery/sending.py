@@ -111,8 +111,8 @@ def backoff(attempts: int, retry_after: float | None) -> float:
     (base × 2^(attempts−1), capped) with jitter so retries do not arrive together."""
     config = current_app.config
     base, cap = config["SEND_BACKOFF_BASE"], config["SEND_BACKOFF_CAP"]
-    if retry_after is not None:
-        return min(retry_after, cap) + random.uniform(0, base)
+    if retry_after is not None:  # honoured, up to an hour
+        return min(retry_after, 3600.0) + random.uniform(0, base)
     return random.uniform(0.5, 1.0) * min(cap, base * 2 ** max(attempts - 1, 0))
 
 
