@@ -47,6 +47,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from campaign.auth.views import bp as auth
     from campaign.consultation.views import bp as consultation
+    from campaign.delivery.parent_views import bp as parents
     from campaign.delivery.public import bp as unsubscribe
     from campaign.delivery.views import bp as delivery
     from campaign.directory.views import bp as directory
@@ -63,6 +64,7 @@ def register_blueprints(app: Flask) -> None:
         signoff,
         letters,
         delivery,
+        parents,
         public,
         unsubscribe,
     ):

@@ -1,0 +1,68 @@
+"""A school's parents' list: its heads (or the lead) upload it, once signed."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from campaign.delivery.forms import ParentListForm
+from campaign.delivery.parents import dao_parent_list, save_parent_list
+from campaign.directory.csvfile import ImportRefused
+from campaign.directory.models import Role, School, SchoolMembership
+from campaign.drafting.access import scope_to_campaign
+from campaign.drafting.models import CampaignState
+from campaign.extensions import db
+from campaign.signoff.services import dao_headship, dao_signature
+
+bp = Blueprint("parents", __name__, url_prefix="/a/<slug>/campaigns/<cslug>/parents")
+scope_to_campaign(bp)
+
+OPEN = (CampaignState.SIGNOFF, CampaignState.CLOSED, CampaignState.SENT)
+
+
+def _school(urn: int) -> School:
+    """The school, if the user leads it (or is the association's lead)."""
+    if g.membership.role is Role.LEAD:
+        school = db.session.scalar(
+            select(School)
+            .join(SchoolMembership, SchoolMembership.school_id == School.id)
+            .where(SchoolMembership.association_id == g.association.id, School.urn == urn)
+        )
+    else:
+        found = dao_headship(g.campaign, current_user, urn)
+        school = found[0] if found else None
+    if school is None:
+        abort(404)
+    return school
+
+
+@bp.route("/<int:urn>", methods=["GET", "POST"])
+def upload(urn: int):
+    campaign = g.campaign
+    school = _school(urn)
+    signature = dao_signature(campaign.id, school.id)
+    signed = signature is not None and signature.counts
+    form = ParentListForm()
+    error = None
+    if campaign.state not in OPEN or not signed:
+        error = f"{school.name} can upload a parents' list once it has signed."
+    elif form.validate_on_submit():
+        try:
+            saved = save_parent_list(campaign, school, current_user, form.file.data.read())
+        except ImportRefused as exc:
+            db.session.rollback()
+            error = f"{exc} Nothing was saved."
+        else:
+            db.session.commit()
+            flash(f"{saved.count:,} addresses saved for {school.name}.")
+            return redirect(url_for("parents.upload", urn=urn))
+    return render_template(
+        "delivery/parents.html",
+        campaign=campaign,
+        school=school,
+        parent_list=dao_parent_list(campaign.id, school.id),
+        form=form,
+        error=error,
+        can_upload=campaign.state in OPEN and signed,
+    )
