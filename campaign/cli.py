@@ -321,9 +321,10 @@ def render_letters_command(
 
 
 def _register_commands() -> None:
-    from campaign.delivery.cli import send_command
+    from campaign.delivery.cli import dev_events_command, send_command
 
     main.add_command(send_command)
+    main.add_command(dev_events_command)
 
 
 _register_commands()

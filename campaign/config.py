@@ -29,6 +29,12 @@ def _secret_key(instance: Path) -> str:
     return path.read_text().strip()
 
 
+def _dev_webhook_key(instance: Path) -> str:
+    from campaign.devtools import dev_webhook_public_key
+
+    return dev_webhook_public_key(instance)
+
+
 def from_environment() -> dict:
     """Build the app's configuration from the environment."""
     instance = instance_path()
@@ -49,7 +55,8 @@ def from_environment() -> dict:
         "SENDGRID_API_HOST": os.environ.get("SENDGRID_API_HOST", "https://api.sendgrid.com"),
         "SENDGRID_TIMEOUT": float(os.environ.get("SENDGRID_TIMEOUT", "30")),
         # The event webhook's verification key, as SendGrid shows it (base64, no PEM lines).
-        "SENDGRID_WEBHOOK_PUBLIC_KEY": os.environ.get("SENDGRID_WEBHOOK_PUBLIC_KEY", ""),
+        "SENDGRID_WEBHOOK_PUBLIC_KEY": os.environ.get("SENDGRID_WEBHOOK_PUBLIC_KEY")
+        or (_dev_webhook_key(instance) if development else ""),
         # Sending: parallel requests, messages claimed at a time, bounded retries.
         "SEND_WORKERS": int(os.environ.get("SEND_WORKERS", "16")),
         "SEND_CLAIM_SIZE": int(os.environ.get("SEND_CLAIM_SIZE", "200")),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from importlib import resources
 
 from sqlalchemy import select
@@ -9,7 +10,14 @@ from sqlalchemy import select
 from campaign.auth.services import issue_sign_in_link
 from campaign.demo_campaign import ensure_campaign, run_consultation, run_signoff
 from campaign.directory import services
-from campaign.directory.models import Headship, Role, User
+from campaign.directory.models import (
+    Constituency,
+    Headship,
+    Role,
+    School,
+    SchoolMembership,
+    User,
+)
 from campaign.directory.mps import import_mps, packaged_results
 from campaign.directory.register import import_register
 from campaign.directory.roster import ensure_membership, get_or_create_user, import_roster
@@ -23,6 +31,25 @@ LOCAL_AUTHORITIES = ["Essex", "Southend-on-Sea", "Thurrock"]
 
 def _data(name: str) -> bytes:
     return (resources.files("campaign") / "data" / name).read_bytes()
+
+
+def _demo_mp_emails(association) -> None:
+    """Fictional addresses (the reserved .example domain) for the MPs of the demo's
+    seats, so MP letters go by email; Thurrock's MP is left without one, so the
+    demo shows a letter going by post too. Real addresses come from `mps refresh`."""
+    seats = db.session.scalars(
+        select(Constituency)
+        .join(School, School.constituency_id == Constituency.id)
+        .join(SchoolMembership, SchoolMembership.school_id == School.id)
+        .where(SchoolMembership.association_id == association.id)
+        .distinct()
+    )
+    for seat in seats:
+        mp = seat.mp
+        if mp is None or mp.email or seat.name == "Thurrock":
+            continue
+        local = re.sub(r"[^a-z]+", ".", f"{mp.first_name} {mp.last_name}".lower()).strip(".")
+        mp.email = f"{local}.mp@parliament.example"
 
 
 def load_demo(with_consultation: bool = False, with_signoff: bool = False) -> list[str]:
@@ -45,6 +72,7 @@ def load_demo(with_consultation: bool = False, with_signoff: bool = False) -> li
         local_authorities=LOCAL_AUTHORITIES,
     )
     roster = import_roster(association, _data("roster-essex-secondary-heads.csv"))
+    _demo_mp_emails(association)
     campaign = ensure_campaign(association, lead)
     consulted = run_consultation(campaign, lead) if with_consultation or with_signoff else False
     signed = run_signoff(campaign, lead) if with_signoff else False

@@ -1,13 +1,20 @@
-"""Development only: read the file outbox in the browser, to click sign-in links."""
+"""Development only: read the file outbox in the browser, to click sign-in links, and
+play SendGrid's signed event webhook locally."""
 
 from __future__ import annotations
 
+import base64
+import json
 import re
+import time
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
 
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from flask import Blueprint, current_app, render_template
+from sqlalchemy import select
 
 bp = Blueprint("devtools", __name__, url_prefix="/dev")
 LINK = re.compile(r"https?://\S+")
@@ -32,3 +39,69 @@ def outbox():
             }
         )
     return render_template("devtools/outbox.html", messages=messages)
+
+
+# --- SendGrid's event webhook, played locally -----------------------------------
+# In development the app trusts a key pair of its own (kept in instance/), so the
+# real, signed webhook can be exercised without SendGrid: `campaign dev-events`.
+
+DEV_KEY_FILE = "webhook-dev-key.pem"
+
+
+def dev_webhook_key(instance: Path) -> ec.EllipticCurvePrivateKey:
+    """The development signing key, made on first use."""
+    path = instance / DEV_KEY_FILE
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        key = ec.generate_private_key(ec.SECP256R1())
+        path.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+        path.chmod(0o600)
+    return serialization.load_pem_private_key(path.read_bytes(), password=None)
+
+
+def dev_webhook_public_key(instance: Path) -> str:
+    """The public half, as SendGrid shows its verification key (base64 DER)."""
+    der = (
+        dev_webhook_key(instance)
+        .public_key()
+        .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    return base64.b64encode(der).decode()
+
+
+def replay_events(campaign_id: int, event: str = "delivered") -> dict:
+    """Post signed `processed` and `event` events for every sent email of a campaign to
+    the app's own webhook, as SendGrid would; posting again is recognised as a replay."""
+    from campaign.delivery.models import Channel, Message, MessageState
+    from campaign.delivery.public import SIGNATURE, TIMESTAMP
+    from campaign.extensions import db
+
+    messages = db.session.scalars(
+        select(Message).where(
+            Message.campaign_id == campaign_id,
+            Message.channel == Channel.EMAIL,
+            Message.state != MessageState.CREATED,
+        )
+    ).all()
+    now = int(time.time())
+    events = [
+        {"event": kind, "message_id": str(m.id), "sg_event_id": f"dev-{m.id}-{kind}",
+         "sg_message_id": m.provider_id, "timestamp": now}
+        for m in messages
+        for kind in ("processed", event)
+    ]  # fmt: skip
+    body = json.dumps(events).encode()
+    key = dev_webhook_key(Path(current_app.config["INSTANCE"]))
+    signature = key.sign(str(now).encode() + body, ec.ECDSA(hashes.SHA256()))
+    response = current_app.test_client().post(
+        "/webhooks/sendgrid",
+        data=body,
+        headers={SIGNATURE: base64.b64encode(signature).decode(), TIMESTAMP: str(now)},
+    )
+    return {"status": response.status_code, **(response.get_json(silent=True) or {})}

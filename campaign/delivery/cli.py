@@ -66,3 +66,26 @@ def send_command(
             f"This run: {run['sent']} sent, {run['failed']} failed, "
             f"{run['suppressed']} suppressed, {run['api_calls']} API calls, {run['seconds']} s."
         )
+
+
+@click.command("dev-events")
+@click.argument("campaign_slug")
+@click.option("--association", "slug", help="Needed only if two associations use the slug.")
+@click.option(
+    "--event",
+    type=click.Choice(["delivered", "bounce", "dropped", "deferred", "open"]),
+    default="delivered",
+    show_default=True,
+)
+@with_appcontext
+def dev_events_command(campaign_slug: str, slug: str | None, event: str) -> None:
+    """Development only: play SendGrid's signed event webhook for a campaign's sent
+    emails (processed, then EVENT), through the app's real webhook endpoint."""
+    from flask import current_app
+
+    from campaign.cli import _campaign
+    from campaign.devtools import replay_events
+
+    if not current_app.config["DEVELOPMENT"]:
+        raise click.ClickException("Only in development (CAMPAIGN_ENV=development).")
+    click.echo(json.dumps(replay_events(_campaign(campaign_slug, slug).id, event)))
