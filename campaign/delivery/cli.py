@@ -11,6 +11,7 @@ from flask.cli import with_appcontext
 from campaign.delivery.outbox import DeliveryError, build_outbox, dao_counts, plan
 from campaign.delivery.sending import SendSummary, send_ready
 from campaign.extensions import db
+from campaign.formatting import plural
 from campaign.letters.models import Audience
 
 
@@ -58,14 +59,16 @@ def send_command(
     if as_json:
         click.echo(json.dumps(result))
         return
-    verb = "Would send" if dry_run else "Sent"
-    click.echo(f"{verb} {counts['email']} emails; {counts['post']} letters go by post.")
-    if not dry_run:
-        run = result["run"]
-        click.echo(
-            f"This run: {run['sent']} sent, {run['failed']} failed, "
-            f"{run['suppressed']} suppressed, {run['api_calls']} API calls, {run['seconds']} s."
-        )
+    emails, letters = plural(counts["email"], "email"), plural(counts["post"], "letter")
+    if dry_run:
+        click.echo(f"Would send {emails}; {letters} would go by post.")
+        return
+    click.echo(f"Outbox: {emails}, {letters} by post ({result['new']} new).")
+    run = result["run"]
+    click.echo(
+        f"This run: {run['sent']} sent, {run['failed']} failed, "
+        f"{run['suppressed']} suppressed, {run['api_calls']} API calls, {run['seconds']} s."
+    )
 
 
 @click.command("dev-events")

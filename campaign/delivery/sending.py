@@ -10,6 +10,7 @@ that died is never sent again automatically: SendGrid's `processed` event
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from collections.abc import Callable
@@ -28,6 +29,7 @@ from campaign.extensions import db
 from campaign.letters.models import Audience
 from campaign.mail import MailClient, PermanentMailError, RetryableMailError, mail_client
 
+log = logging.getLogger(__name__)
 SUPPRESSED = "Not sent: this address unsubscribed, bounced or reported spam before."
 
 
@@ -162,6 +164,15 @@ def _record(batch: Batch, future: Future, summary: SendSummary) -> None:
             batch.erase_addresses,
             state=MessageState.FAILED,
             last_error=str(exc)[:1000],
+        )
+    except Exception as exc:  # a bug must not strand the rest of the claim in `sending`
+        log.exception("Sending messages %s failed unexpectedly", [m.id for m in batch.messages])
+        summary.failed += len(batch.messages)
+        _finish(
+            batch.messages,
+            batch.erase_addresses,
+            state=MessageState.FAILED,
+            last_error=f"Could not be sent ({type(exc).__name__}); see the worker's log.",
         )
     else:
         summary.sent += len(batch.messages)

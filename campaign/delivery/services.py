@@ -35,18 +35,24 @@ def _move(conditions, **values) -> int:
     return result.rowcount or 0
 
 
+def _retryable(campaign_id: int, audience: Audience) -> tuple:
+    # Not parents whose addresses were erased with the send: nothing to send to.
+    return (
+        *_scope(campaign_id, audience),
+        Message.state == MessageState.FAILED,
+        Message.to_address != "",
+    )
+
+
+def dao_retryable_count(campaign_id: int, audience: Audience) -> int:
+    return db.session.scalar(select(func.count()).where(*_retryable(campaign_id, audience)))
+
+
 def retry_failed(campaign_id: int, audience: Audience) -> int:
     """Failed emails go back to the queue with a fresh count of attempts (not parents
     whose addresses were erased with the send). The caller commits and queues the send."""
     return _move(
-        (
-            *_scope(campaign_id, audience),
-            Message.state == MessageState.FAILED,
-            Message.to_address != "",
-        ),
-        state=MessageState.CREATED,
-        attempts=0,
-        next_attempt=None,
+        _retryable(campaign_id, audience), state=MessageState.CREATED, attempts=0, next_attempt=None
     )
 
 

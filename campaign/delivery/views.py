@@ -16,6 +16,7 @@ from campaign.downloads import attachment, csv_writer
 from campaign.drafting.access import scope_to_campaign
 from campaign.drafting.models import CampaignState
 from campaign.extensions import db
+from campaign.formatting import plural
 from campaign.forms import ConfirmForm
 from campaign.letters import outputs
 from campaign.letters.models import Audience
@@ -25,6 +26,8 @@ bp = Blueprint("delivery", __name__, url_prefix="/a/<slug>/campaigns/<cslug>/sen
 scope_to_campaign(bp)
 
 LABELS = {Audience.MPS: "Letters to MPs", Audience.PARENTS: "Letters to parents"}
+# The same, inside a sentence ("Review and send letters to MPs").
+NAMES = {Audience.MPS: "letters to MPs", Audience.PARENTS: "letters to parents"}
 
 
 @bp.before_request
@@ -57,6 +60,7 @@ def _summary(audience: Audience) -> dict:
         "post": sum(post.values()),
         "post_waiting": post.get("created", 0),
         "in_doubt": services.dao_in_doubt_count(g.campaign.id, audience),
+        "retryable": services.dao_retryable_count(g.campaign.id, audience),
         "finished": queued == 0,
     }
 
@@ -99,7 +103,7 @@ def test(audience: str):
     except (ValueError, MailError) as exc:
         flash(f"The test was not sent: {exc}")
     else:
-        flash(f"A test of the first {LABELS[chosen].lower()[:-1]} went to {current_user.email}.")
+        flash(f"A test of the first of the {NAMES[chosen]} went to {current_user.email}.")
     return redirect(url_for("delivery.index", _anchor=chosen.value))
 
 
@@ -119,11 +123,17 @@ def send(audience: str):
         planned, added = build_outbox(campaign, chosen)
         db.session.commit()
         tasks.send_campaign_messages(campaign.id, chosen.value)
-        total = len(planned.rows)
+        counts = planned.counts()
         if added:
-            flash(f"Sending {added} of {total} messages.")
+            flash(
+                f"Sending {plural(counts['email'], 'email')}; "
+                f"{plural(counts['post'], 'letter')} to post."
+            )
         else:
-            flash(f"Nothing new to send: all {total} messages were already in the outbox.")
+            flash(
+                f"Nothing new to send: all {plural(len(planned.rows), 'message')} "
+                "were already in the outbox."
+            )
         return redirect(url_for("delivery.progress", audience=chosen.value))
     return render_template(
         "delivery/confirm.html",
@@ -172,26 +182,30 @@ def _lead_action(audience: str, action, done: str, *, queue: bool = True):
     db.session.commit()
     if moved and queue:
         tasks.send_campaign_messages(g.campaign.id, chosen.value)
-    flash(done.format(n=moved) if moved else "Nothing to do: the page was out of date.")
+    flash(
+        done.format(n=moved, s="" if moved == 1 else "s")
+        if moved
+        else "Nothing to do: the page was out of date."
+    )
     return redirect(url_for("delivery.progress", audience=chosen.value))
 
 
 @bp.post("/<audience>/retry")
 def retry(audience: str):
-    return _lead_action(audience, services.retry_failed, "Trying {n} failed messages again.")
+    return _lead_action(audience, services.retry_failed, "Trying {n} failed email{s} again.")
 
 
 @bp.post("/<audience>/in-doubt")
 def in_doubt(audience: str):
     return _lead_action(
-        audience, services.send_in_doubt_again, "Sending {n} messages in doubt again."
+        audience, services.send_in_doubt_again, "Sending {n} email{s} in doubt again."
     )
 
 
 @bp.post("/<audience>/posted")
 def posted(audience: str):
     return _lead_action(
-        audience, services.mark_posted, "{n} letters recorded as posted.", queue=False
+        audience, services.mark_posted, "{n} letter{s} recorded as posted.", queue=False
     )
 
 
