@@ -15,7 +15,6 @@ from campaign.letters.emails import email_body
 from campaign.letters.models import Audience
 from campaign.letters.services import dao_letters, render_letters
 from tests.factories import sign_in
-from tests.letters.test_letters import signed  # noqa: F401  (fixture)
 from tests.signoff.conftest import BASE
 
 LETTERS = f"{BASE}/letters"
