@@ -84,7 +84,8 @@ class Email:
     attachments: list[Attachment] = field(default_factory=list)
 
     def recipient(self) -> Recipient:
-        return Recipient(self.to, self.custom_args, self.headers)
+        """The one addressee (custom_args and headers stay on the message itself)."""
+        return Recipient(self.to)
 
 
 class MailClient:
@@ -112,7 +113,7 @@ class FileMailClient(MailClient):
             tmp = path.with_suffix(".tmp")
             tmp.write_bytes(self._message(email, recipient).as_bytes())
             tmp.replace(path)  # readers never see half a message
-        return batch
+        return f"{batch}.eml" if len(recipients) == 1 else batch
 
     def _message(self, email: Email, recipient: Recipient) -> EmailMessage:
         message = EmailMessage()
@@ -192,14 +193,14 @@ class SendGridClient(MailClient):
             mail.add_header(Header(key, value))
         for key, value in email.custom_args.items():
             mail.add_custom_arg(CustomArg(key, value))
-        for recipient in recipients:
+        for n, recipient in enumerate(recipients):
             personalization = Personalization()
             personalization.add_to(To(recipient.email))
             for key, value in recipient.headers.items():
                 personalization.add_header(Header(key, value))
             for key, value in recipient.custom_args.items():
                 personalization.add_custom_arg(CustomArg(key, value))
-            mail.add_personalization(personalization)
+            mail.add_personalization(personalization, index=n)  # in order (default: first)
         for attachment in email.attachments:
             mail.add_attachment(
                 SgAttachment(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import time
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
@@ -9,9 +11,11 @@ from pathlib import Path
 import pytest
 
 from campaign.mail import (
+    Attachment,
     Email,
     FileMailClient,
     PermanentMailError,
+    Recipient,
     RetryableMailError,
     SendGridClient,
     mail_client,
@@ -182,3 +186,85 @@ def test_sign_in_link_goes_through_sendgrid_when_configured(app, client, sendgri
     [request] = recorder.requests
     assert request["json"]["personalizations"][0]["to"] == [{"email": "jane@oakfield.example"}]
     assert "/sign-in/" in request["json"]["content"][0]["value"]
+
+
+# --- Letters: attachments, reply-to, per-recipient headers, batches ---------------
+
+LETTER = Email(
+    to="",
+    subject="Fair funding",
+    text="Dear Parents and Carers,\n",
+    html="<p>Dear Parents and Carers,</p>",
+    reply_to="office@assoc.example",
+    headers={"X-Campaign": "7"},
+    attachments=[Attachment("900001 Saxon High.pdf", b"%PDF-1.7 letter", "application/pdf")],
+)
+PARENTS = [
+    Recipient(f"p{n}@home.example", {"message_id": str(n)}, {"Message-ID": f"<{n}@demo.example>"})
+    for n in range(3)
+]
+
+
+def test_sendgrid_batch_is_one_request_with_a_personalization_each(sendgrid):
+    url, recorder = sendgrid
+    SendGridClient(fakes.SENDGRID_KEY, SENDER, host=url).send_batch(LETTER, PARENTS)
+    [request] = recorder.requests
+    body = request["json"]
+    assert [p["to"] for p in body["personalizations"]] == [
+        [{"email": f"p{n}@home.example"}] for n in range(3)
+    ]
+    assert [p["custom_args"] for p in body["personalizations"]] == [
+        {"message_id": "0"}, {"message_id": "1"}, {"message_id": "2"}
+    ]  # fmt: skip
+    assert body["personalizations"][2]["headers"] == {"Message-ID": "<2@demo.example>"}
+    assert body["reply_to"] == {"email": "office@assoc.example"}
+    assert body["headers"] == {"X-Campaign": "7"}
+    [attachment] = body["attachments"]
+    assert attachment["filename"] == "900001 Saxon High.pdf"
+    assert base64.b64decode(attachment["content"]) == b"%PDF-1.7 letter"
+    assert recorder.accepted == {"0": 1, "1": 1, "2": 1}
+
+
+def test_sendgrid_takes_at_most_1000_personalizations(sendgrid):
+    url, recorder = sendgrid
+    too_many = [Recipient(f"p{n}@home.example") for n in range(1001)]
+    with pytest.raises(ValueError, match="1 to 1,000"):
+        SendGridClient(fakes.SENDGRID_KEY, SENDER, host=url).send_batch(LETTER, too_many)
+    assert recorder.requests == []
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [({"Retry-After": "30"}, 30.0), ({"X-RateLimit-Reset": "+60"}, 60.0), ({}, None)],
+)
+def test_throttling_says_how_long_to_wait(headers, expected):
+    def throttled(recorder, request):
+        reset = headers.get("X-RateLimit-Reset")
+        answer = {"X-RateLimit-Reset": str(int(time.time()) + 60)} if reset else headers
+        return 429, answer, {"errors": [{"message": "too many requests"}]}
+
+    with fakes.serve(throttled) as (url, _), pytest.raises(RetryableMailError) as raised:
+        SendGridClient(fakes.SENDGRID_KEY, SENDER, host=url).send(MESSAGE)
+    if expected is None:
+        assert raised.value.retry_after is None
+    else:
+        assert expected - 2 <= raised.value.retry_after <= expected
+
+
+def test_a_timeout_is_retryable(sendgrid):
+    url, recorder = sendgrid
+    recorder.plan, recorder.hang = ["timeout"], 1.0
+    with pytest.raises(RetryableMailError, match="could not be reached"):
+        SendGridClient(fakes.SENDGRID_KEY, SENDER, host=url, timeout=0.2).send(MESSAGE)
+
+
+def test_file_backend_writes_one_eml_per_recipient_with_the_attachment(tmp_path):
+    FileMailClient(tmp_path, SENDER).send_batch(LETTER, PARENTS)
+    written = sorted(tmp_path.iterdir())
+    assert len(written) == 3
+    parsed = read_eml(written[1])
+    assert (parsed["To"], parsed["Reply-To"]) == ("p1@home.example", "office@assoc.example")
+    assert parsed["Message-ID"] == "<1@demo.example>" and parsed["X-Custom-message_id"] == "1"
+    assert parsed["X-Campaign"] == "7"
+    [pdf] = list(parsed.iter_attachments())
+    assert pdf.get_filename() == "900001 Saxon High.pdf" and pdf.get_content() == b"%PDF-1.7 letter"
