@@ -20,6 +20,7 @@ from campaign.formatting import plural
 from campaign.forms import ConfirmForm
 from campaign.letters import outputs
 from campaign.letters.models import Audience
+from campaign.letters.views import audience_or_404
 from campaign.mail import MailError
 
 bp = Blueprint("delivery", __name__, url_prefix="/a/<slug>/campaigns/<cslug>/sending")
@@ -33,13 +34,6 @@ NAMES = {Audience.MPS: "letters to MPs", Audience.PARENTS: "letters to parents"}
 @bp.before_request
 def leads_only():
     require(Role.LEAD, Role.VIEWER)
-
-
-def _audience(name: str) -> Audience:
-    try:
-        return Audience(name)
-    except ValueError:
-        abort(404)
 
 
 def _summary(audience: Audience) -> dict:
@@ -95,7 +89,7 @@ def _wanted(audience: Audience) -> bool:
 @bp.post("/<audience>/test")
 def test(audience: str):
     require(Role.LEAD)
-    chosen = _audience(audience)
+    chosen = audience_or_404(audience)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
@@ -110,7 +104,7 @@ def test(audience: str):
 @bp.route("/<audience>/send", methods=["GET", "POST"])
 def send(audience: str):
     require(Role.LEAD)
-    chosen = _audience(audience)
+    chosen = audience_or_404(audience)
     campaign = g.campaign
     form = ConfirmForm()
     error = None
@@ -149,7 +143,7 @@ def send(audience: str):
 
 @bp.get("/<audience>")
 def progress(audience: str):
-    chosen = _audience(audience)
+    chosen = audience_or_404(audience)
     problems = services.dao_messages(
         g.campaign.id,
         chosen,
@@ -170,12 +164,12 @@ def progress(audience: str):
 
 @bp.get("/<audience>/status.json")
 def status(audience: str):
-    return jsonify(_summary(_audience(audience)))
+    return jsonify(_summary(audience_or_404(audience)))
 
 
 def _lead_action(audience: str, action, done: str, *, queue: bool = True):
     require(Role.LEAD)
-    chosen = _audience(audience)
+    chosen = audience_or_404(audience)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     moved = action(g.campaign.id, chosen)
@@ -211,7 +205,7 @@ def posted(audience: str):
 
 @bp.get("/<audience>/post-pack.pdf")
 def post_pack(audience: str):
-    chosen = _audience(audience)
+    chosen = audience_or_404(audience)
     letters = services.dao_post_letters(g.campaign.id, chosen)
     if not letters:
         abort(404)

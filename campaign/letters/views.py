@@ -26,7 +26,8 @@ def leads_only():
     require(Role.LEAD, Role.VIEWER)
 
 
-def _audience(name: str) -> Audience:
+def audience_or_404(name: str) -> Audience:
+    """The audience a URL names ("parents", "mps"), or 404."""
     try:
         return Audience(name)
     except ValueError:
@@ -65,7 +66,7 @@ def index():
 @bp.post("/<audience>/render")
 def render(audience: str):
     require(Role.LEAD)
-    chosen = _audience(audience)
+    chosen = audience_or_404(audience)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     if g.campaign.frozen_version_id is None:
@@ -77,7 +78,7 @@ def render(audience: str):
 
 @bp.get("/<audience>/status.json")
 def status(audience: str):
-    return jsonify(_status(_audience(audience)))
+    return jsonify(_status(audience_or_404(audience)))
 
 
 def _letter(letter_id: int) -> Letter:
@@ -113,18 +114,18 @@ def pdf(letter_id: int):
 
 @bp.get("/<audience>.zip")
 def zip_all(audience: str):
-    chosen = _audience(audience)
+    chosen = audience_or_404(audience)
     body = outputs.letters_zip(dao_letters(g.campaign.id, chosen))
     return attachment(body, "application/zip", f"{g.campaign.slug}-{chosen.value}-letters.zip")
 
 
 @bp.get("/<audience>/print-pack.pdf")
 def print_pack(audience: str):
-    pack, _ = outputs.print_pack(dao_letters(g.campaign.id, _audience(audience)))
+    pack, _ = outputs.print_pack(dao_letters(g.campaign.id, audience_or_404(audience)))
     return attachment(pack, "application/pdf", f"{g.campaign.slug}-{audience}-print-pack.pdf")
 
 
 @bp.get("/<audience>/print-manifest.csv")
 def print_manifest(audience: str):
-    _, manifest = outputs.print_pack(dao_letters(g.campaign.id, _audience(audience)))
+    _, manifest = outputs.print_pack(dao_letters(g.campaign.id, audience_or_404(audience)))
     return attachment(manifest.encode(), "text/csv", f"{g.campaign.slug}-{audience}-manifest.csv")
