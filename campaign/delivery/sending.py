@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import selectinload
 
 from campaign.delivery.compose import Batch, compose
 from campaign.delivery.models import Channel, Message, MessageState, email_hash
@@ -185,7 +186,6 @@ def _record(batch: Batch, future: Future, summary: SendSummary) -> None:
             last_error="",
             next_attempt=None,
         )
-    db.session.commit()
 
 
 def _drop_suppressed(messages: list[Message], summary: SendSummary) -> list[Message]:
@@ -233,7 +233,12 @@ def send_ready(
                 time.sleep(min(pause, 5.0) + 0.01)
                 continue
             messages = list(
-                db.session.scalars(select(Message).where(Message.id.in_(ids)).order_by(Message.id))
+                db.session.scalars(
+                    select(Message)
+                    .where(Message.id.in_(ids))
+                    .options(selectinload(Message.letter))
+                    .order_by(Message.id)
+                )
             )
             messages = _drop_suppressed(messages, summary)
             batches = compose(messages, association_email)
@@ -241,6 +246,9 @@ def send_ready(
             summary.api_calls += len(futures)
             for batch, future in futures:
                 _record(batch, future, summary)
+            # One commit a claim: the messages are already marked `sending`, so a crash
+            # before it can leave them in doubt but never sends them again.
+            db.session.commit()
             if progress:
                 progress(summary)
     summary.seconds = time.monotonic() - started

@@ -4,7 +4,7 @@ text alternative, both from the letter's stored merge data (so never at odds wit
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from jinja2 import FileSystemLoader, StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
@@ -28,6 +28,12 @@ def _text_templates() -> SandboxedEnvironment:
     )
 
 
+@lru_cache(maxsize=16)
+def _statement_html(markdown: str) -> str:
+    # Every letter of a campaign carries the same statement: convert it once.
+    return to_html(markdown)
+
+
 def email_body(letter: Letter, preface: str = "") -> EmailBody:
     """The letter as an email; `preface` is a short note above it (to the head who
     forwards it, for instance), shown apart from the letter itself."""
@@ -35,7 +41,9 @@ def email_body(letter: Letter, preface: str = "") -> EmailBody:
     html = (
         templates()
         .get_template("email.html")
-        .render(**merge, statement_html=to_html(merge["statement_markdown"]), preface=preface)
+        .render(
+            **merge, statement_html=_statement_html(merge["statement_markdown"]), preface=preface
+        )
     )
     text = _text_templates().get_template("email.txt").render(**merge, preface=preface)
     return EmailBody(subject=merge["campaign_title"], html=html, text=text.strip() + "\n")
