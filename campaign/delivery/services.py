@@ -95,14 +95,22 @@ def mark_posted(campaign_id: int, audience: Audience) -> int:
 
 
 def dao_messages(
-    campaign_id: int, audience: Audience | None = None, states: set | None = None
+    campaign_id: int,
+    audience: Audience | None = None,
+    *,
+    states: set | None = None,
+    channel: Channel | None = None,
+    limit: int | None = None,
 ) -> list[Message]:
     query = select(Message).where(Message.campaign_id == campaign_id)
     if audience is not None:
         query = query.where(Message.audience == audience)
     if states:
         query = query.where(Message.state.in_(states))
-    return list(db.session.scalars(query.order_by(Message.audience, Message.to_name, Message.id)))
+    if channel is not None:
+        query = query.where(Message.channel == channel)
+    query = query.order_by(Message.audience, Message.to_name, Message.id).limit(limit)
+    return list(db.session.scalars(query))
 
 
 def dao_post_letters(campaign_id: int, audience: Audience) -> list[Letter]:

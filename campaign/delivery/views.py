@@ -141,15 +141,16 @@ def send(audience: str):
     )
 
 
+NOT_DELIVERED = {MessageState.FAILED, MessageState.BOUNCED, MessageState.DROPPED}
+SHOWN = 300
+
+
 @bp.get("/<audience>")
 def progress(audience: str):
     chosen = audience_or_404(audience)
-    problems = services.dao_messages(
-        g.campaign.id,
-        chosen,
-        {MessageState.FAILED, MessageState.BOUNCED, MessageState.DROPPED},
-    )
-    by_post = [m for m in services.dao_messages(g.campaign.id, chosen) if m.channel is Channel.POST]
+    # The first few hundred are enough to act on; the report has them all.
+    problems = services.dao_messages(g.campaign.id, chosen, states=NOT_DELIVERED, limit=SHOWN)
+    by_post = services.dao_messages(g.campaign.id, chosen, channel=Channel.POST, limit=SHOWN)
     return render_template(
         "delivery/progress.html",
         campaign=g.campaign,

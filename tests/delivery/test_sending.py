@@ -20,6 +20,7 @@ from campaign.delivery.services import retry_failed
 from campaign.drafting.models import CampaignState
 from campaign.extensions import db
 from campaign.letters.models import Audience
+from campaign.mail import FileMailClient
 from tests.delivery.conftest import MP_EMAIL
 
 
@@ -285,3 +286,24 @@ def test_two_workers_at_once_never_send_a_message_twice(closed, sendgrid, app):
     made = messages(closed["campaign"])
     assert {m.state for m in made.values()} == {MessageState.SENT}
     assert len(sendgrid.accepted) == 302 and set(sendgrid.accepted.values()) == {1}
+
+
+class BrokenForOne(FileMailClient):
+    """A backend with a bug that shows for one address."""
+
+    def send_batch(self, email, recipients):
+        if recipients[0].email == "exec@a.example":
+            raise RuntimeError("a bug")
+        return super().send_batch(email, recipients)
+
+
+def test_an_unexpected_error_fails_its_message_and_the_rest_go(closed, app, outbox):
+    outbox_for(closed, Audience.PARENTS)
+    client = BrokenForOne(app.config["OUTBOX_DIR"], app.config["MAIL_FROM"])
+    summary = send_ready(closed["campaign"].id, Audience.PARENTS, client=client)
+    assert (summary.sent, summary.failed) == (1, 1)
+    made = messages(closed["campaign"])
+    assert made["school:900003"].state is MessageState.SENT
+    assert made["school:900001"].state is MessageState.FAILED
+    assert "RuntimeError" in made["school:900001"].last_error
+    assert [m["To"] for m in outbox()] == ["head@a.example"]
