@@ -307,3 +307,14 @@ def test_an_unexpected_error_fails_its_message_and_the_rest_go(closed, app, outb
     assert made["school:900001"].state is MessageState.FAILED
     assert "RuntimeError" in made["school:900001"].last_error
     assert [m["To"] for m in outbox()] == ["head@a.example"]
+
+
+def test_a_stopped_send_is_resumed_by_the_minute_task(closed, outbox):
+    from campaign.delivery import tasks
+
+    outbox_for(closed, Audience.PARENTS)  # saved, but no sender ran (a worker restarted)
+    tasks.resume_sending.call_local()
+    assert {m.state for m in messages(closed["campaign"]).values()} == {MessageState.SENT}
+    assert len(outbox()) == 2
+    tasks.resume_sending.call_local()  # nothing left: nothing sent again
+    assert len(outbox()) == 2
