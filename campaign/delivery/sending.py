@@ -188,6 +188,20 @@ def _record(batch: Batch, future: Future, summary: SendSummary) -> None:
         )
 
 
+def _drop_letterless(messages: list[Message], summary: SendSummary) -> list[Message]:
+    """A letter re-rendered away (its school withdrew) leaves its message nothing to send."""
+    orphans = [m for m in messages if m.letter is None]
+    if orphans:
+        summary.failed += len(orphans)
+        _finish(
+            orphans,
+            False,
+            state=MessageState.FAILED,
+            last_error="Its letter no longer exists: render the letters again.",
+        )
+    return [m for m in messages if m.letter is not None]
+
+
 def _drop_suppressed(messages: list[Message], summary: SendSummary) -> list[Message]:
     suppressed = dao_suppressed([email_hash(m.to_address) for m in messages])
     if not suppressed:
@@ -240,7 +254,7 @@ def send_ready(
                     .order_by(Message.id)
                 )
             )
-            messages = _drop_suppressed(messages, summary)
+            messages = _drop_suppressed(_drop_letterless(messages, summary), summary)
             batches = compose(messages, association_email)
             futures = [(b, pool.submit(client.send_batch, b.email, b.recipients)) for b in batches]
             summary.api_calls += len(futures)

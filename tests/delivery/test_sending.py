@@ -318,3 +318,15 @@ def test_a_stopped_send_is_resumed_by_the_minute_task(closed, outbox):
     assert len(outbox()) == 2
     tasks.resume_sending.call_local()  # nothing left: nothing sent again
     assert len(outbox()) == 2
+
+
+def test_a_message_whose_letter_was_removed_fails_and_says_why(closed, outbox):
+    outbox_for(closed, Audience.PARENTS)
+    made = messages(closed["campaign"])
+    db.session.delete(made["school:900001"].letter)
+    db.session.commit()
+    summary = send_ready(closed["campaign"].id, Audience.PARENTS)
+    assert (summary.sent, summary.failed) == (1, 1)
+    orphan = messages(closed["campaign"])["school:900001"]
+    assert orphan.state is MessageState.FAILED and "render the letters again" in orphan.last_error
+    assert [m["To"] for m in outbox()] == ["head@a.example"]
