@@ -59,7 +59,7 @@ def from_environment() -> dict:
         or (_dev_webhook_key(instance) if development else ""),
         # Sending: parallel requests, messages claimed at a time, bounded retries.
         "SEND_WORKERS": int(os.environ.get("SEND_WORKERS", "16")),
-        "SEND_CLAIM_SIZE": int(os.environ.get("SEND_CLAIM_SIZE", "200")),
+        "SEND_CLAIM_SIZE": int(os.environ.get("SEND_CLAIM_SIZE", "1000")),
         "SEND_MAX_ATTEMPTS": int(os.environ.get("SEND_MAX_ATTEMPTS", "8")),
         "SEND_BACKOFF_BASE": float(os.environ.get("SEND_BACKOFF_BASE", "2")),
         "SEND_BACKOFF_CAP": float(os.environ.get("SEND_BACKOFF_CAP", "300")),

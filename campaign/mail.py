@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import http.client
 import time
+import urllib.error
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -53,6 +54,11 @@ class RetryableMailError(MailError):
 
 class PermanentMailError(MailError):
     """Trying again will not help (a bad address, a rejected request)."""
+
+
+class UncertainMailError(MailError):
+    """The request went out but no answer came back (a read timeout, a reset): the
+    provider may have accepted it, so sending it again could deliver it twice."""
 
 
 @dataclass
@@ -223,8 +229,10 @@ class SendGridClient(MailClient):
                     f"SendGrid answered {status}", retry_after=_seconds_to_wait(exc)
                 ) from exc
             raise PermanentMailError(f"SendGrid answered {status}: {_provider_error(exc)}") from exc
-        except (OSError, http.client.HTTPException) as exc:  # refused, reset, timed out
-            raise RetryableMailError(f"SendGrid could not be reached: {exc}") from exc
+        except urllib.error.URLError as exc:  # refused, no DNS, connect timeout: not sent
+            raise RetryableMailError(f"SendGrid could not be reached: {exc.reason}") from exc
+        except (OSError, http.client.HTTPException) as exc:  # sent, then no answer
+            raise UncertainMailError(f"SendGrid did not answer: {exc!r}") from exc
         return response.headers.get("X-Message-Id", "") or ""
 
 

@@ -28,8 +28,10 @@ class Recorder:
         self.body: dict | None = None
         # Members API: paths starting with this answer 500.
         self.failing: str | None = None
-        # SendGrid: answers to give before the normal one, in order: a status, or
-        # "timeout" (answer only after `hang` seconds); and latency for every request.
+        # SendGrid: answers to give before the normal one, in order: a status,
+        # "timeout" (answer only after `hang` seconds, accepting nothing) or
+        # "accept-then-hang" (accept, then answer after `hang` seconds); and latency
+        # for every request.
         self.plan: list[int | str] = []
         self.latency = 0.0
         self.hang = 2.0
@@ -150,11 +152,12 @@ def message_ids(body: object) -> list[str]:
     """Our message ids (custom_args.message_id) in a request, one per personalization."""
     if not isinstance(body, dict):
         return []
-    return [
-        p["custom_args"]["message_id"]
+    shared = (body.get("custom_args") or {}).get("message_id")
+    found = [
+        (p.get("custom_args") or {}).get("message_id", shared)
         for p in body.get("personalizations") or []
-        if "message_id" in (p.get("custom_args") or {})
     ]
+    return [found_id for found_id in found if found_id is not None]
 
 
 def sendgrid(recorder: Recorder, request: dict):
@@ -168,9 +171,14 @@ def sendgrid(recorder: Recorder, request: dict):
         return 401, {}, {"errors": [{"field": None, "message": "authorization required"}]}
     with recorder.lock:
         planned = recorder.plan.pop(0) if recorder.plan else None
-    if planned == "timeout":
+    if planned == "timeout":  # too slow to answer; nothing accepted
         time.sleep(recorder.hang)
         return 503, {}, None
+    if planned == "accept-then-hang":  # accepted, but the answer never arrives in time
+        with recorder.lock:
+            recorder.accepted.update(message_ids(request["json"]))
+        time.sleep(recorder.hang)
+        return 202, {"X-Message-Id": "late"}, None
     if planned is not None:
         headers = {"Retry-After": recorder.retry_after} if recorder.retry_after else {}
         return planned, headers, {"errors": [{"message": f"planned {planned}"}]}

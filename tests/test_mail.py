@@ -18,6 +18,7 @@ from campaign.mail import (
     Recipient,
     RetryableMailError,
     SendGridClient,
+    UncertainMailError,
     mail_client,
 )
 from tests import fakes
@@ -251,11 +252,12 @@ def test_throttling_says_how_long_to_wait(headers, expected):
         assert expected - 2 <= raised.value.retry_after <= expected
 
 
-def test_a_timeout_is_retryable(sendgrid):
+def test_no_answer_once_the_request_went_out_is_uncertain(sendgrid):
     url, recorder = sendgrid
-    recorder.plan, recorder.hang = ["timeout"], 1.0
-    with pytest.raises(RetryableMailError, match="could not be reached"):
+    recorder.plan, recorder.hang = ["accept-then-hang"], 1.0
+    with pytest.raises(UncertainMailError, match="did not answer"):
         SendGridClient(fakes.SENDGRID_KEY, SENDER, host=url, timeout=0.2).send(MESSAGE)
+    assert recorder.accepted == {"42": 1}  # it was accepted: sending again would repeat it
 
 
 def test_file_backend_writes_one_eml_per_recipient_with_the_attachment(tmp_path):

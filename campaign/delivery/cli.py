@@ -8,7 +8,13 @@ import sys
 import click
 from flask.cli import with_appcontext
 
-from campaign.delivery.outbox import DeliveryError, build_outbox, dao_counts, plan
+from campaign.delivery.outbox import (
+    DeliveryError,
+    build_outbox,
+    dao_counts,
+    plan,
+    require_sendable,
+)
 from campaign.delivery.sending import SendSummary, send_ready
 from campaign.extensions import db
 from campaign.formatting import plural
@@ -33,6 +39,7 @@ def send_command(
     chosen = Audience(audience)
     try:
         if dry_run:
+            require_sendable(campaign)
             planned = plan(campaign, chosen)
         else:
             planned, added = build_outbox(campaign, chosen)

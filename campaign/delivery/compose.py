@@ -31,11 +31,13 @@ FORWARD_NOTE = (
 class Batch:
     """One request to the provider: an email and the messages it carries."""
 
-    email: Email
+    email: Email | None
     recipients: list[Recipient]
     messages: list[Message]
-    # Parents' addresses are erased once the request is done with.
+    # Parents' addresses are erased once they are sent.
     erase_addresses: bool = False
+    # Why the messages could not be composed (then there is no email to send).
+    error: str = ""
 
 
 def message_id_header(message: Message) -> str:
@@ -96,34 +98,51 @@ def _recipient(message: Message, extra: dict[str, str] | None = None) -> Recipie
     return Recipient(message.to_address, {"message_id": str(message.id)}, headers)
 
 
+def _single(message: Message, reply_to: str) -> Batch:
+    letter = message.letter
+    title = letter.merge["campaign_title"]
+    if _is_parent(message.recipient):
+        body, subject = email_body(letter), title
+        recipient = _recipient(message, _unsubscribe_headers(message.to_address, reply_to))
+        email = _email(message, body, reply_to, subject)
+        return Batch(email, [recipient], [message], erase_addresses=True)
+    if message.recipient.startswith("school:"):
+        note = FORWARD_NOTE.format(
+            school=letter.recipient_name, association=letter.merge["association"]["name"]
+        )
+        body, subject = email_body(letter, preface=note), f"For your parents: {title}"
+    else:
+        body, subject = email_body(letter), title
+    return Batch(_email(message, body, reply_to, subject), [_recipient(message)], [message])
+
+
+def _parents(group: list[Message], reply_to: str) -> Iterator[Batch]:
+    letter = group[0].letter
+    body = email_body(letter)
+    for start in range(0, len(group), PER_REQUEST):
+        chunk = group[start : start + PER_REQUEST]
+        recipients = [_recipient(m, _unsubscribe_headers(m.to_address, reply_to)) for m in chunk]
+        email = _email(chunk[0], body, reply_to, letter.merge["campaign_title"])
+        yield Batch(email, recipients, chunk, erase_addresses=True)
+
+
 def compose(messages: list[Message], association_email: str) -> Iterator[Batch]:
     """Requests for these messages, made one by one so the first can be sent while
-    the rest are composed: one each to MPs and heads; one per letter (school) for
-    parents, with up to 1,000 parents in it."""
+    the rest are composed: one each to MPs and heads; one per school for its parents,
+    up to 1,000 in a request (each alone once a shared request was refused). A message
+    that cannot be composed comes back as a batch with an error, not an exception."""
     reply_to = association_email or current_app.config["MAIL_FROM"]
     parents: dict[int, list[Message]] = {}
     for message in messages:
-        if _is_parent(message.recipient):
+        if _is_parent(message.recipient) and not message.alone:
             parents.setdefault(message.letter_id, []).append(message)
             continue
-        letter = message.letter
-        title = letter.merge["campaign_title"]
-        if message.recipient.startswith("school:"):
-            note = FORWARD_NOTE.format(
-                school=letter.recipient_name, association=letter.merge["association"]["name"]
-            )
-            body = email_body(letter, preface=note)
-            subject = f"For your parents: {title}"
-        else:
-            body, subject = email_body(letter), title
-        yield Batch(_email(message, body, reply_to, subject), [_recipient(message)], [message])
+        try:
+            yield _single(message, reply_to)
+        except Exception as exc:  # a broken letter fails its own message only
+            yield Batch(None, [], [message], error=f"Could not be composed: {exc!r}")
     for group in parents.values():
-        letter = group[0].letter
-        body = email_body(letter)
-        for start in range(0, len(group), PER_REQUEST):
-            chunk = group[start : start + PER_REQUEST]
-            recipients = [
-                _recipient(m, _unsubscribe_headers(m.to_address, reply_to)) for m in chunk
-            ]
-            email = _email(chunk[0], body, reply_to, letter.merge["campaign_title"])
-            yield Batch(email, recipients, chunk, erase_addresses=True)
+        try:
+            yield from _parents(group, reply_to)
+        except Exception as exc:
+            yield Batch(None, [], group, error=f"Could not be composed: {exc!r}")

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sendgrid.helpers.eventwebhook import EventWebhook
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
 from campaign.delivery.models import DeliveryEvent, Message, MessageState, Suppression, email_hash
 from campaign.delivery.outbox import insert_new
@@ -72,6 +73,19 @@ class EventSummary:
         return self.__dict__.copy()
 
 
+ADDRESS = re.compile(r"[^\s<>\"'@]+@[^\s<>\"']+")
+
+
+def _without_addresses(event: dict) -> dict:
+    """The event as kept: no address, IP or user agent, and any address quoted in a
+    bounce reason or server response replaced."""
+    return {
+        key: ADDRESS.sub("[address]", value) if isinstance(value, str) else value
+        for key, value in event.items()
+        if key not in PERSONAL
+    }
+
+
 def _message_id(event: dict) -> int | None:
     value = event.get("message_id")
     try:
@@ -120,7 +134,7 @@ def record_events(events: list) -> EventSummary:
             "event": event["event"][:32],
             "provider_event_id": event_id,
             "occurred": _when(event),
-            "payload": {k: v for k, v in event.items() if k not in PERSONAL},
+            "payload": _without_addresses(event),
         }
         for event, event_id in fresh
     ]
@@ -130,20 +144,35 @@ def record_events(events: list) -> EventSummary:
     for event, _ in sorted(fresh, key=lambda pair: _when(pair[0])):
         message = messages[_message_id(event)]
         target = STATES.get(event["event"])
-        if target is not None and _moves_forward(message.state, target):
-            message.state = target
-            message.updated = datetime.now(UTC)
-            if target is MessageState.SENT and message.sent is None:
-                message.sent = _when(event)
-            summary.moved += 1
+        if target is not None:
+            summary.moved += _move_forward(message.id, target, _when(event))
         address = event.get("email") or message.to_address
-        if event["event"] in SUPPRESSING and address:
-            suppress.append(
-                {"email_sha256": email_hash(address), "reason": SUPPRESSING[event["event"]]}
-            )
+        reason = _suppresses(event)
+        if reason and address:
+            suppress.append({"email_sha256": email_hash(address), "reason": reason})
     insert_new(Suppression, suppress, "email_sha256")
     return summary
 
 
-def _moves_forward(current: MessageState, target: MessageState) -> bool:
-    return not current.finished and target.rank > current.rank
+def _suppresses(event: dict) -> str | None:
+    """Why this event stops further mail to the address, if it does. A "blocked"
+    bounce is the receiving server's temporary refusal, not a bad address."""
+    if event["event"] == "bounce" and event.get("type") == "blocked":
+        return None
+    return SUPPRESSING.get(event["event"])
+
+
+def _move_forward(message_id: int, target: MessageState, when: datetime) -> int:
+    """Move a message to `target` only from a state before it, in one guarded UPDATE,
+    so neither a late event nor the sender's own write can overwrite a later state."""
+    earlier = [s for s in MessageState if not s.finished and s.rank < target.rank]
+    values: dict = {"state": target, "updated": datetime.now(UTC)}
+    if target is MessageState.SENT:
+        values["sent"] = func.coalesce(Message.sent, when)
+    result = db.session.execute(
+        update(Message)
+        .where(Message.id == message_id, Message.state.in_(earlier))
+        .values(**values),
+        execution_options={"synchronize_session": False},
+    )
+    return result.rowcount or 0

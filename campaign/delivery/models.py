@@ -15,6 +15,7 @@ from sqlalchemy import (
     Index,
     String,
     UniqueConstraint,
+    false,
     func,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -79,7 +80,9 @@ class Message(db.Model):
     # "constituency:<ONS code>", "school:<URN>" or "parent:<URN>:<hash of address>".
     recipient: Mapped[str] = mapped_column(String(120))
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
-    letter_id: Mapped[int | None] = mapped_column(ForeignKey("letter.id", ondelete="SET NULL"))
+    letter_id: Mapped[int | None] = mapped_column(
+        ForeignKey("letter.id", ondelete="SET NULL"), index=True
+    )
     # Who it is for, as a person reads it, and where it goes. A parent's address
     # is erased once the message is finished with.
     to_name: Mapped[str] = mapped_column(String(300), default="")
@@ -90,6 +93,8 @@ class Message(db.Model):
         text_enum(MessageState), default=MessageState.CREATED
     )
     attempts: Mapped[int] = mapped_column(default=0)
+    # Sent in a request of its own (a request it shared was refused as a whole).
+    alone: Mapped[bool] = mapped_column(default=False, server_default=false())
     # Not before this time (backoff after a retryable failure).
     next_attempt: Mapped[datetime | None] = mapped_column(UtcDateTime)
     claimed: Mapped[datetime | None] = mapped_column(UtcDateTime)

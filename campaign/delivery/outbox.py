@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import defer
 
 from campaign.delivery.models import (
     Channel,
@@ -23,7 +24,6 @@ from campaign.directory.models import School, User
 from campaign.drafting.models import Campaign, CampaignState
 from campaign.extensions import db
 from campaign.letters.models import Audience, Letter
-from campaign.letters.services import dao_letters
 from campaign.signoff.models import Decision, Signature
 
 
@@ -61,10 +61,14 @@ class Planned:
 
     rows: list[dict] = field(default_factory=list)
     suppressed: int = 0
+    # The parents' lists read, whose addresses the outbox takes over.
+    parent_list_ids: list[int] = field(default_factory=list)
 
-    def counts(self) -> dict[str, int]:
-        by_channel = Counter(row["channel"].value for row in self.rows)
-        parents = sum(1 for row in self.rows if row["recipient"].startswith("parent:"))
+    def counts(self, leaving_out: set[str] | None = None) -> dict[str, int]:
+        """Emails, letters by post and parents among them (leaving out these keys)."""
+        rows = [r for r in self.rows if r["idempotency_key"] not in (leaving_out or set())]
+        by_channel = Counter(row["channel"].value for row in rows)
+        parents = sum(1 for row in rows if row["recipient"].startswith("parent:"))
         return {"email": by_channel["email"], "post": by_channel["post"], "parents": parents}
 
 
@@ -109,7 +113,12 @@ def plan(campaign: Campaign, audience: Audience) -> Planned:
     """The messages an audience's letters make: MPs by email (or post when no email
     is known); each signing school's head by email with the parents' letter; each
     address on a school's uploaded parents' list, unless it unsubscribed."""
-    letters = dao_letters(campaign.id, audience)
+    letters = db.session.scalars(
+        select(Letter)
+        .where(Letter.campaign_id == campaign.id, Letter.audience == audience)
+        .options(defer(Letter.pdf))  # the plan needs the facts, not 20,000 PDFs
+        .order_by(Letter.recipient_name)
+    ).all()
     if not letters:
         raise DeliveryError("Render the letters first: there are none to send.")
     planned = Planned()
@@ -157,6 +166,7 @@ def plan(campaign: Campaign, audience: Audience) -> Planned:
         else:
             add(letter, letter.recipient, Channel.POST, letter.recipient_name, note=NO_HEAD_EMAIL)
         if parent_list := lists.get(urn):
+            planned.parent_list_ids.append(parent_list.id)
             parents.extend((letter, urn, address) for address in parent_list.emails)
 
     suppressed = dao_suppressed([email_hash(address) for _, _, address in parents])
@@ -175,23 +185,38 @@ def plan(campaign: Campaign, audience: Audience) -> Planned:
     return planned
 
 
+def require_sendable(campaign: Campaign) -> None:
+    if campaign.state not in (CampaignState.CLOSED, CampaignState.SENT):
+        raise DeliveryError("Letters are sent once sign-off is closed.")
+
+
 def build_outbox(campaign: Campaign, audience: Audience) -> tuple[Planned, int]:
     """Save the audience's messages (those not already in the outbox) and take the
     parents' lists in, deleting their addresses from the lists. Returns the plan and
     how many messages were new. The caller commits."""
-    if campaign.state not in (CampaignState.CLOSED, CampaignState.SENT):
-        raise DeliveryError("Letters are sent once sign-off is closed.")
+    require_sendable(campaign)
     planned = plan(campaign, audience)
     added = insert_new(Message, planned.rows, "idempotency_key")
     if audience is Audience.PARENTS:
         db.session.execute(
             update(ParentList)
-            .where(ParentList.campaign_id == campaign.id, ParentList.emails.is_not(None))
+            .where(ParentList.id.in_(planned.parent_list_ids))
             .values(emails=None, erased=datetime.now(UTC))
         )
     if campaign.state is CampaignState.CLOSED:
         campaign.move_to(CampaignState.SENT)
     return planned, added
+
+
+def dao_keys(campaign_id: int, audience: Audience) -> set[str]:
+    """The idempotency keys already in the outbox."""
+    return set(
+        db.session.scalars(
+            select(Message.idempotency_key).where(
+                Message.campaign_id == campaign_id, Message.audience == audience
+            )
+        )
+    )
 
 
 def dao_counts(campaign_id: int, audience: Audience) -> dict[str, dict[str, int]]:

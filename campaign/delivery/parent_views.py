@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from campaign.delivery.forms import ParentListForm
-from campaign.delivery.parents import dao_parent_list, save_parent_list
+from campaign.delivery.parents import dao_parent_list, dao_parents_sent, save_parent_list
 from campaign.directory.csvfile import ImportRefused
 from campaign.directory.models import Role, School, SchoolMembership
 from campaign.drafting.access import scope_to_campaign
@@ -37,17 +37,27 @@ def _school(urn: int) -> School:
     return school
 
 
+def _closed_reason(school: School) -> str:
+    """Why no list can be uploaded for the school now, or "" if one can."""
+    campaign = g.campaign
+    signature = dao_signature(campaign.id, school.id)
+    if campaign.state not in OPEN or signature is None or not signature.counts:
+        return f"{school.name} can upload a parents' list once it has signed."
+    if dao_parents_sent(campaign.id):
+        return "The parents' letters have been sent: a list can no longer be added."
+    return ""
+
+
 @bp.route("/<int:urn>", methods=["GET", "POST"])
 def upload(urn: int):
     campaign = g.campaign
     school = _school(urn)
-    signature = dao_signature(campaign.id, school.id)
-    signed = signature is not None and signature.counts
+    closed = _closed_reason(school)
     form = ParentListForm()
     error = None
-    if campaign.state not in OPEN or not signed:
-        error = f"{school.name} can upload a parents' list once it has signed."
-    elif form.validate_on_submit():
+    if request.method == "POST" and closed:
+        error = closed
+    elif not closed and form.validate_on_submit():
         try:
             saved = save_parent_list(campaign, school, current_user, form.file.data.read())
         except ImportRefused as exc:
@@ -64,5 +74,5 @@ def upload(urn: int):
         parent_list=dao_parent_list(campaign.id, school.id),
         form=form,
         error=error,
-        can_upload=campaign.state in OPEN and signed,
+        closed=closed,
     )

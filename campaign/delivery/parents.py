@@ -7,11 +7,12 @@ from __future__ import annotations
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 
-from campaign.delivery.models import ParentList
+from campaign.delivery.models import Message, ParentList
 from campaign.directory.csvfile import ImportRefused, column, read_rows
 from campaign.directory.models import School, User
 from campaign.drafting.models import Campaign
 from campaign.extensions import db
+from campaign.letters.models import Audience
 
 MAX_ADDRESSES = 10_000  # far above any school's parents; a bigger file is a mistake
 
@@ -41,6 +42,18 @@ def dao_parent_list(campaign_id: int, school_id: int) -> ParentList | None:
         select(ParentList).where(
             ParentList.campaign_id == campaign_id, ParentList.school_id == school_id
         )
+    )
+
+
+def dao_parents_sent(campaign_id: int) -> bool:
+    """Whether the parents' letters are in the outbox (then no list can be added)."""
+    return (
+        db.session.scalar(
+            select(Message.id)
+            .where(Message.campaign_id == campaign_id, Message.audience == Audience.PARENTS)
+            .limit(1)
+        )
+        is not None
     )
 
 

@@ -15,6 +15,7 @@ import random
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as futures_wait
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -28,7 +29,13 @@ from campaign.delivery.outbox import dao_suppressed
 from campaign.drafting.models import Campaign
 from campaign.extensions import db
 from campaign.letters.models import Audience
-from campaign.mail import MailClient, PermanentMailError, RetryableMailError, mail_client
+from campaign.mail import (
+    MailClient,
+    PermanentMailError,
+    RetryableMailError,
+    UncertainMailError,
+    mail_client,
+)
 
 log = logging.getLogger(__name__)
 SUPPRESSED = "Not sent: this address unsubscribed, bounced or reported spam before."
@@ -40,6 +47,7 @@ class SendSummary:
     failed: int = 0
     retrying: int = 0
     suppressed: int = 0
+    uncertain: int = 0
     api_calls: int = 0
     seconds: float = 0.0
 
@@ -49,6 +57,7 @@ class SendSummary:
             "failed": self.failed,
             "retrying": self.retrying,
             "suppressed": self.suppressed,
+            "uncertain": self.uncertain,
             "api_calls": self.api_calls,
             "seconds": round(self.seconds, 2),
         }
@@ -119,98 +128,95 @@ def backoff(attempts: int, retry_after: float | None) -> float:
     return random.uniform(0.5, 1.0) * min(cap, base * 2 ** max(attempts - 1, 0))
 
 
-def _finish(messages: list[Message], erase: bool, **values) -> None:
-    """Record an outcome for messages still in `sending` (an event may have moved
-    them on already; a finished state is never overwritten)."""
-    values["updated"] = _now()
-    if erase:
-        values["to_address"] = ""
+def _update(messages: list[Message], *, guarded: bool = True, **values) -> None:
+    """Record an outcome. Guarded: only for messages still in `sending` (an event may
+    have moved them on already; a finished state is never overwritten)."""
+    conditions = [Message.id.in_([m.id for m in messages])]
+    if guarded:
+        conditions.append(Message.state == MessageState.SENDING)
     db.session.execute(
-        update(Message)
-        .where(Message.id.in_([m.id for m in messages]), Message.state == MessageState.SENDING)
-        .values(**values),
+        update(Message).where(*conditions).values(updated=_now(), **values),
         execution_options={"synchronize_session": False},
     )
 
 
-def _record(batch: Batch, future: Future, summary: SendSummary) -> None:
+def _fail(messages: list[Message], error: str, summary: SendSummary) -> None:
+    # A failed parent keeps its address, so the lead's "Try again" can reach them.
+    summary.failed += len(messages)
+    _update(messages, state=MessageState.FAILED, last_error=error[:1000])
+
+
+def _record(batch: Batch, future: Future | None, summary: SendSummary) -> None:
+    """Turn a request's outcome into message states; the caller commits."""
+    if future is None:
+        _fail(batch.messages, batch.error, summary)
+        return
     now = _now()
-    max_attempts = current_app.config["SEND_MAX_ATTEMPTS"]
     try:
         provider_id = future.result()
     except RetryableMailError as exc:
+        max_attempts = current_app.config["SEND_MAX_ATTEMPTS"]
         for message in batch.messages:
             if message.attempts >= max_attempts:
-                summary.failed += 1
-                _finish(
-                    [message],
-                    batch.erase_addresses,
-                    state=MessageState.FAILED,
-                    last_error=f"Gave up after {message.attempts} attempts: {exc}",
-                )
+                _fail([message], f"Gave up after {message.attempts} attempts: {exc}", summary)
             else:
                 summary.retrying += 1
                 wait = backoff(message.attempts, exc.retry_after)
-                _finish(
+                _update(
                     [message],
-                    False,
                     state=MessageState.CREATED,
                     last_error=str(exc),
                     next_attempt=now + timedelta(seconds=wait),
                 )
+    except UncertainMailError as exc:
+        # Not sent again automatically: its `processed` event, or the lead, settles it.
+        summary.uncertain += len(batch.messages)
+        _update(batch.messages, last_error=f"{exc} In doubt until SendGrid reports on it.")
     except PermanentMailError as exc:
-        summary.failed += len(batch.messages)
-        _finish(
-            batch.messages,
-            batch.erase_addresses,
-            state=MessageState.FAILED,
-            last_error=str(exc)[:1000],
-        )
+        if len(batch.messages) > 1:
+            # One bad address refuses a whole request: each goes again on its own.
+            summary.retrying += len(batch.messages)
+            _update(
+                batch.messages,
+                state=MessageState.CREATED,
+                alone=True,
+                last_error=f"{exc} (trying each on its own)",
+            )
+        else:
+            _fail(batch.messages, str(exc), summary)
     except Exception as exc:  # a bug must not strand the rest of the claim in `sending`
         log.exception("Sending messages %s failed unexpectedly", [m.id for m in batch.messages])
-        summary.failed += len(batch.messages)
-        _finish(
-            batch.messages,
-            batch.erase_addresses,
-            state=MessageState.FAILED,
-            last_error=f"Could not be sent ({type(exc).__name__}); see the worker's log.",
-        )
+        _fail(batch.messages, f"Could not be sent ({type(exc).__name__}); see the log.", summary)
     else:
         summary.sent += len(batch.messages)
-        _finish(
-            batch.messages,
-            batch.erase_addresses,
-            state=MessageState.SENT,
-            provider_id=provider_id[:100],
-            sent=now,
-            last_error="",
-            next_attempt=None,
-        )
+        _update(batch.messages, state=MessageState.SENT, sent=now, last_error="", next_attempt=None)
+        erase = {"to_address": ""} if batch.erase_addresses else {}
+        _update(batch.messages, guarded=False, provider_id=provider_id[:100], **erase)
 
 
-def _drop_letterless(messages: list[Message], summary: SendSummary) -> list[Message]:
-    """A letter re-rendered away (its school withdrew) leaves its message nothing to send."""
+def _set_aside(messages: list[Message], summary: SendSummary) -> bool:
+    """Fail messages whose letter is gone and drop suppressed addresses, before any
+    request. Returns whether any were set aside (the caller commits and reloads)."""
     orphans = [m for m in messages if m.letter is None]
     if orphans:
-        summary.failed += len(orphans)
-        _finish(
-            orphans,
-            False,
-            state=MessageState.FAILED,
-            last_error="Its letter no longer exists: render the letters again.",
-        )
-    return [m for m in messages if m.letter is not None]
-
-
-def _drop_suppressed(messages: list[Message], summary: SendSummary) -> list[Message]:
+        _fail(orphans, "Its letter no longer exists: render the letters again.", summary)
     suppressed = dao_suppressed([email_hash(m.to_address) for m in messages])
-    if not suppressed:
-        return messages
     dropped = [m for m in messages if email_hash(m.to_address) in suppressed]
-    summary.suppressed += len(dropped)
-    _finish(dropped, True, state=MessageState.DROPPED, last_error=SUPPRESSED)
-    db.session.commit()
-    return [m for m in messages if email_hash(m.to_address) not in suppressed]
+    if dropped:
+        summary.suppressed += len(dropped)
+        _update(dropped, state=MessageState.DROPPED, last_error=SUPPRESSED, to_address="")
+    return bool(orphans or dropped)
+
+
+def _load(ids: list[int]) -> list[Message]:
+    return list(
+        db.session.scalars(
+            select(Message)
+            .where(Message.id.in_(ids), Message.state == MessageState.SENDING)
+            .options(selectinload(Message.letter))
+            .order_by(Message.id)
+        )
+    )
 
 
 def send_ready(
@@ -246,23 +252,27 @@ def send_ready(
                     break
                 time.sleep(min(pause, 5.0) + 0.01)
                 continue
-            messages = list(
-                db.session.scalars(
-                    select(Message)
-                    .where(Message.id.in_(ids))
-                    .options(selectinload(Message.letter))
-                    .order_by(Message.id)
-                )
-            )
-            messages = _drop_suppressed(_drop_letterless(messages, summary), summary)
-            batches = compose(messages, association_email)
-            futures = [(b, pool.submit(client.send_batch, b.email, b.recipients)) for b in batches]
-            summary.api_calls += len(futures)
-            for batch, future in futures:
-                _record(batch, future, summary)
-            # One commit a claim: the messages are already marked `sending`, so a crash
-            # before it can leave them in doubt but never sends them again.
-            db.session.commit()
+            messages = _load(ids)
+            if _set_aside(messages, summary):
+                db.session.commit()
+                messages = _load(ids)
+            submitted: list[tuple[Batch, Future | None]] = []
+            try:
+                for batch in compose(messages, association_email):
+                    future = None
+                    if not batch.error:
+                        future = pool.submit(client.send_batch, batch.email, batch.recipients)
+                    submitted.append((batch, future))
+            finally:
+                # Outcomes are written together once every request has answered: the
+                # database (SQLite's write lock) is held for milliseconds, not for the
+                # requests. They are already `sending`, so a crash before the commit
+                # leaves them in doubt but never sends them again.
+                futures_wait([f for _, f in submitted if f is not None])
+                summary.api_calls += sum(1 for _, f in submitted if f is not None)
+                for batch, future in submitted:
+                    _record(batch, future, summary)
+                db.session.commit()
             if progress:
                 progress(summary)
     summary.seconds = time.monotonic() - started

@@ -16,9 +16,10 @@ from campaign.tasks import app_context
 
 @huey.task()
 def send_campaign_messages(campaign_id: int, audience: str) -> None:
-    """Send what is ready and wait out retries; a second run at once is harmless."""
+    """Send what is ready now; a second run at once is harmless. Messages waiting to
+    retry are left to `resume_sending`, so a throttled send never holds a worker."""
     with app_context():
-        send_ready(campaign_id, Audience(audience))
+        send_ready(campaign_id, Audience(audience), wait=False)
 
 
 def dao_campaigns_with_due_messages(now: datetime) -> list[int]:

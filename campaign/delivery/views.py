@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from campaign.delivery import services, tasks
 from campaign.delivery.models import Channel, Message, MessageState
-from campaign.delivery.outbox import DeliveryError, build_outbox, dao_counts, plan
+from campaign.delivery.outbox import DeliveryError, build_outbox, dao_counts, dao_keys, plan
 from campaign.directory.access import require
 from campaign.directory.models import Role
 from campaign.downloads import attachment, csv_writer
@@ -40,7 +40,9 @@ def _summary(audience: Audience) -> dict:
     """The outbox in the words of the progress page."""
     counts = dao_counts(g.campaign.id, audience)
     email, post = counts["email"], counts["post"]
-    queued = email.get("created", 0) + email.get("sending", 0)
+    in_doubt = services.dao_in_doubt_count(g.campaign.id, audience)
+    # In doubt: claimed long ago with no outcome; not waiting for anything automatic.
+    queued = email.get("created", 0) + email.get("sending", 0) - in_doubt
     total = sum(email.values())
     return {
         "total": total,
@@ -50,10 +52,10 @@ def _summary(audience: Audience) -> dict:
         "bounced": email.get("bounced", 0),
         "dropped": email.get("dropped", 0),
         "failed": email.get("failed", 0),
-        "done": total - queued,
+        "done": total - queued - in_doubt,
         "post": sum(post.values()),
         "post_waiting": post.get("created", 0),
-        "in_doubt": services.dao_in_doubt_count(g.campaign.id, audience),
+        "in_doubt": in_doubt,
         "retryable": services.dao_retryable_count(g.campaign.id, audience),
         "finished": queued == 0,
     }
@@ -136,6 +138,7 @@ def send(audience: str):
         label=LABELS[chosen],
         planned=planned,
         counts=planned.counts() if planned else None,
+        new=planned.counts(dao_keys(campaign.id, chosen)) if planned else None,
         error=error,
         form=form,
     )

@@ -1,24 +1,28 @@
-// While emails are being sent, poll the outbox counts and update the bar and table.
+// Keep the outbox counts live: every second while emails are queued, then every
+// five seconds as delivery reports arrive. Reload once the queue empties, to list
+// what was not delivered.
 (function () {
   var box = document.getElementById("sending");
-  if (!box || !box.hasAttribute("data-poll")) return;
+  if (!box) return;
   var text = document.getElementById("sending-text");
   var bar = document.getElementById("sending-bar");
+  var wasQueued = !box.hasAttribute("data-finished");
   function poll() {
     fetch(box.dataset.url, { headers: { Accept: "application/json" } })
       .then(function (r) { return r.json(); })
       .then(function (s) {
+        if (wasQueued && s.finished) { window.location.reload(); return; }
+        wasQueued = !s.finished;
         bar.max = Math.max(s.total, 1);
         bar.value = s.done;
         box.querySelectorAll("[data-count]").forEach(function (cell) {
           cell.textContent = s[cell.dataset.count];
         });
-        if (s.finished) { window.location.reload(); return; }
         text.textContent = s.done + " of " + s.total + (s.total === 1 ? " email" : " emails") +
-          " finished; " + s.queued + " still queued.";
-        setTimeout(poll, 1000);
+          " finished" + (s.finished ? "." : "; " + s.queued + " still queued.");
+        setTimeout(poll, s.finished ? 5000 : 1000);
       })
-      .catch(function () { setTimeout(poll, 3000); });
+      .catch(function () { setTimeout(poll, 5000); });
   }
-  setTimeout(poll, 500);
+  setTimeout(poll, 1000);
 })();

@@ -75,3 +75,14 @@ def test_after_the_send_takes_it_only_the_count_stays(client, closed):
     assert kept.emails is None and kept.count == 2
     page = client.get(f"{PAGE}/900003")
     assert "The letter went to 2 addresses; the addresses were then deleted" in page.text
+
+
+def test_no_list_can_be_added_once_the_parents_letters_are_sent(client, closed):
+    build_outbox(closed["campaign"], Audience.PARENTS)
+    db.session.commit()
+    sign_in(client, closed["exec"])
+    page = html.unescape(client.get(f"{PAGE}/900001").text)
+    assert "a list can no longer be added" in page and "Upload the list" not in page
+    response = upload(client, 900001, "Email\nlate@home.example\n")
+    assert "a list can no longer be added" in html.unescape(response.text)
+    assert saved() == []

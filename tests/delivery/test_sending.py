@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -20,8 +22,10 @@ from campaign.delivery.services import retry_failed
 from campaign.drafting.models import CampaignState
 from campaign.extensions import db
 from campaign.letters.models import Audience
-from campaign.mail import FileMailClient
+from campaign.mail import FileMailClient, MailClient, SendGridClient
+from tests import fakes
 from tests.delivery.conftest import MP_EMAIL
+from tests.fakes import refused_url
 
 
 def messages(campaign, audience=None) -> dict[str, Message]:
@@ -64,9 +68,13 @@ def test_making_the_outbox_twice_makes_nothing_new(closed):
 def test_the_database_refuses_a_second_message_with_the_same_key(closed):
     outbox_for(closed, Audience.MPS)
     original = messages(closed["campaign"])["constituency:E14001077"]
-    copy = Message(campaign_id=original.campaign_id, audience=original.audience,
-                   channel=original.channel, recipient=original.recipient,
-                   idempotency_key=original.idempotency_key)  # fmt: skip
+    copy = Message(
+        campaign_id=original.campaign_id,
+        audience=original.audience,
+        channel=original.channel,
+        recipient=original.recipient,
+        idempotency_key=original.idempotency_key,
+    )
     db.session.add(copy)
     with pytest.raises(IntegrityError):
         db.session.flush()
@@ -90,8 +98,11 @@ def test_sending_is_refused_before_sign_off_closes(signed):
 
 def add_parent_list(closed, urn, emails):
     school = next(s for s in closed["schools"] if s.urn == urn)
-    db.session.add(ParentList(campaign_id=closed["campaign"].id, school_id=school.id,
-                              emails=emails, count=len(emails)))  # fmt: skip
+    db.session.add(
+        ParentList(
+            campaign_id=closed["campaign"].id, school_id=school.id, emails=emails, count=len(emails)
+        )
+    )
     db.session.commit()
 
 
@@ -153,8 +164,9 @@ def test_the_message_id_header_is_stable(closed, sendgrid):
     outbox_for(closed, Audience.MPS)
     sendgrid.plan = [500]
     send_ready(closed["campaign"].id, Audience.MPS)
-    first, second = (r["json"]["personalizations"][0]["headers"]["Message-ID"]
-                     for r in sendgrid.requests)  # fmt: skip
+    first, second = (
+        r["json"]["personalizations"][0]["headers"]["Message-ID"] for r in sendgrid.requests
+    )
     assert first == second
 
 
@@ -183,15 +195,60 @@ def test_retry_after_is_honoured(closed, sendgrid):
     assert claim(closed["campaign"].id, Audience.MPS, 10) == []  # not before its time
 
 
-def test_a_timeout_is_retried(closed, sendgrid, app):
-    app.config["SENDGRID_TIMEOUT"] = 0.2
-    sendgrid.hang = 0.5
-    sendgrid.plan = ["timeout"]
+def test_sendgrid_out_of_reach_is_retried(closed, sendgrid, app):
     outbox_for(closed, Audience.MPS)
-    summary = send_ready(closed["campaign"].id, Audience.MPS)
+    app.config.update(SEND_BACKOFF_BASE=60, SEND_BACKOFF_CAP=60)
+    live = app.config["SENDGRID_API_HOST"]
+    with refused_url() as nowhere:
+        app.config["SENDGRID_API_HOST"] = nowhere
+        summary = send_ready(closed["campaign"].id, Audience.MPS, wait=False)
+    assert summary.retrying == 1
+    message = messages(closed["campaign"])["constituency:E14001077"]
+    assert message.state is MessageState.CREATED and "could not be reached" in message.last_error
+    assert message.next_attempt > datetime.now(UTC) + timedelta(seconds=20)
+    message.next_attempt = datetime.now(UTC)  # the backoff has passed
+    db.session.commit()
+    app.config["SENDGRID_API_HOST"] = live
+    send_ready(closed["campaign"].id, Audience.MPS)
     message = messages(closed["campaign"])["constituency:E14001077"]
     assert message.state is MessageState.SENT and message.attempts == 2
-    assert "could not be reached" in message.last_error or summary.retrying == 1
+    assert sendgrid.accepted == {str(message.id): 1}
+
+
+def test_a_timeout_before_sendgrid_accepted_is_retried(closed, sendgrid, app):
+    app.config["SENDGRID_TIMEOUT"] = 0.2
+    sendgrid.hang, sendgrid.plan = 0.5, ["timeout"]
+    outbox_for(closed, Audience.MPS)
+    send_ready(closed["campaign"].id, Audience.MPS)
+    message = messages(closed["campaign"])["constituency:E14001077"]
+    # The client cannot tell this timeout from one after acceptance: in doubt, not resent.
+    assert message.state is MessageState.SENDING and "did not answer" in message.last_error
+    assert sendgrid.accepted == {}
+
+
+def test_no_answer_after_acceptance_is_never_sent_twice(closed, sendgrid, app, client, signer):
+    app.config["SENDGRID_TIMEOUT"] = 0.2
+    sendgrid.hang, sendgrid.plan = 0.5, ["accept-then-hang"]
+    outbox_for(closed, Audience.MPS)
+    summary = send_ready(closed["campaign"].id, Audience.MPS)
+    assert summary.uncertain == 1
+    message = messages(closed["campaign"])["constituency:E14001077"]
+    assert message.state is MessageState.SENDING
+    send_ready(closed["campaign"].id, Audience.MPS)  # again: nothing to claim
+    assert sendgrid.accepted == {str(message.id): 1}
+    # SendGrid's processed event, carrying our id, settles it.
+    body = json.dumps(
+        [
+            {
+                "event": "processed",
+                "message_id": str(message.id),
+                "sg_event_id": "p1",
+                "timestamp": int(time.time()),
+            }
+        ]
+    ).encode()
+    client.post("/webhooks/sendgrid", data=body, headers=signer.headers(body, int(time.time())))
+    assert messages(closed["campaign"])["constituency:E14001077"].state is MessageState.SENT
 
 
 def test_a_400_fails_that_message_with_sendgrids_words_and_the_rest_go(closed, sendgrid):
@@ -233,8 +290,12 @@ def test_a_suppressed_address_is_never_mailed(closed, sendgrid):
     db.session.commit()
     summary = send_ready(closed["campaign"].id, Audience.PARENTS)
     assert summary.suppressed == 1
-    addresses = [t["email"] for r in sendgrid.requests for p in r["json"]["personalizations"]
-                 for t in p["to"]]  # fmt: skip
+    addresses = [
+        t["email"]
+        for r in sendgrid.requests
+        for p in r["json"]["personalizations"]
+        for t in p["to"]
+    ]
     assert "later@home.example" not in addresses and "keep@home.example" in addresses
     dropped = [m for m in messages(closed["campaign"]).values() if m.state is MessageState.DROPPED]
     assert len(dropped) == 1 and dropped[0].to_address == ""
@@ -244,8 +305,9 @@ def test_parents_of_a_school_go_in_one_request_with_unsubscribe_headers(closed, 
     add_parent_list(closed, 900003, [f"parent{n}@home.example" for n in range(1200)])
     outbox_for(closed, Audience.PARENTS)
     send_ready(closed["campaign"].id, Audience.PARENTS, claim_size=2000)
-    parent_requests = [r["json"] for r in sendgrid.requests
-                       if len(r["json"]["personalizations"]) > 1]  # fmt: skip
+    parent_requests = [
+        r["json"] for r in sendgrid.requests if len(r["json"]["personalizations"]) > 1
+    ]
     assert sorted(len(b["personalizations"]) for b in parent_requests) == [200, 1000]
     person = parent_requests[0]["personalizations"][0]
     assert person["headers"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
@@ -330,3 +392,90 @@ def test_a_message_whose_letter_was_removed_fails_and_says_why(closed, outbox):
     orphan = messages(closed["campaign"])["school:900001"]
     assert orphan.state is MessageState.FAILED and "render the letters again" in orphan.last_error
     assert [m["To"] for m in outbox()] == ["head@a.example"]
+
+
+def test_one_bad_address_among_parents_fails_alone_and_the_rest_go(closed, sendgrid):
+    add_parent_list(closed, 900003, [f"p{n}@home.example" for n in range(5)])
+    outbox_for(closed, Audience.PARENTS)
+    made = messages(closed["campaign"])
+    bad = next(
+        m for k, m in made.items() if k.startswith("parent:") and m.to_address == "p2@home.example"
+    )
+    sendgrid.reject_ids = {str(bad.id)}  # SendGrid refuses any request carrying it
+    send_ready(closed["campaign"].id, Audience.PARENTS)
+    made = messages(closed["campaign"])
+    parents = {m.id: m for k, m in made.items() if k.startswith("parent:")}
+    assert parents.pop(bad.id).state is MessageState.FAILED
+    assert {m.state for m in parents.values()} == {MessageState.SENT}
+    assert made[bad.recipient].to_address == "p2@home.example"  # kept, so Try again can work
+    assert len(sendgrid.accepted) == 6 and set(sendgrid.accepted.values()) == {1}
+
+    sendgrid.reject_ids = set()
+    assert retry_failed(closed["campaign"].id, Audience.PARENTS) == 1
+    db.session.commit()
+    send_ready(closed["campaign"].id, Audience.PARENTS)
+    again = messages(closed["campaign"])[bad.recipient]
+    assert again.state is MessageState.SENT and again.to_address == ""
+    assert sendgrid.accepted[str(bad.id)] == 1
+
+
+class ReportedBeforeAnswered(MailClient):
+    """SendGrid whose delivery event reaches the webhook before its 202 reaches us."""
+
+    def __init__(self, inner, app, signer):
+        self.inner, self.app, self.signer = inner, app, signer
+
+    def send_batch(self, email, recipients):
+        answer = self.inner.send_batch(email, recipients)
+        now = int(time.time())
+        events = [
+            {
+                "event": "delivered",
+                "message_id": r.custom_args["message_id"],
+                "sg_event_id": f"d{r.custom_args['message_id']}",
+                "timestamp": now,
+            }
+            for r in recipients
+        ]
+        body = json.dumps(events).encode()
+        self.app.test_client().post(
+            "/webhooks/sendgrid", data=body, headers=self.signer.headers(body, now)
+        )
+        return answer
+
+
+def test_an_event_before_the_answer_is_kept_and_the_address_still_erased(
+    closed, sendgrid, app, signer
+):
+    add_parent_list(closed, 900003, ["early@home.example"])
+    outbox_for(closed, Audience.PARENTS)
+    inner = SendGridClient(
+        fakes.SENDGRID_KEY, "campaigns@demo.example", host=app.config["SENDGRID_API_HOST"]
+    )
+    send_ready(
+        closed["campaign"].id, Audience.PARENTS, client=ReportedBeforeAnswered(inner, app, signer)
+    )
+    made = messages(closed["campaign"])
+    assert {m.state for m in made.values()} == {MessageState.DELIVERED}  # not set back to sent
+    parent = next(m for k, m in made.items() if k.startswith("parent:"))
+    assert parent.to_address == "" and parent.provider_id.startswith("msg-")
+
+
+def test_a_late_processed_event_does_not_overwrite_a_failure(closed, sendgrid, client, signer):
+    outbox_for(closed, Audience.MPS)
+    sendgrid.plan = [400]
+    send_ready(closed["campaign"].id, Audience.MPS)
+    message = messages(closed["campaign"])["constituency:E14001077"]
+    assert message.state is MessageState.FAILED
+    body = json.dumps(
+        [
+            {
+                "event": "processed",
+                "message_id": str(message.id),
+                "sg_event_id": "late",
+                "timestamp": int(time.time()),
+            }
+        ]
+    ).encode()
+    client.post("/webhooks/sendgrid", data=body, headers=signer.headers(body, int(time.time())))
+    assert messages(closed["campaign"])["constituency:E14001077"].state is MessageState.FAILED

@@ -498,7 +498,7 @@ def test_a_parent_unsubscribes_with_the_button_and_only_a_hash_is_kept(client, a
     path = f"/unsubscribe/{unsubscribe_token(PARENT)}"
     page = client.get(path)
     assert page.status_code == 200
-    assert "Unsubscribe" in buttons(page)
+    assert "Unsubscribe from these letters" in buttons(page)
     assert suppressions() == []  # opening the link (or a mail scanner) changes nothing
 
     done = client.post(path)

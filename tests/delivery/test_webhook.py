@@ -139,3 +139,14 @@ def test_a_signed_body_that_is_not_a_list_of_events_is_a_bad_request(client, sig
     body = b'{"event": "delivered"}'
     response = client.post(URL, data=body, headers=signer.headers(body, int(time.time())))
     assert response.status_code == 400 and events_count() == 0
+
+
+def test_a_blocked_bounce_does_not_suppress_and_addresses_are_scrubbed(client, signer, sent):
+    saxon = sent["school:900001"]
+    reason = "550 5.1.1 <exec@a.example>: mailbox unavailable"
+    post(client, signer, [event(saxon, "bounce", type="blocked", reason=reason)])
+    assert state_of(saxon) is MessageState.BOUNCED
+    assert db.session.scalar(select(func.count()).select_from(Suppression)) == 0
+    stored = db.session.scalar(select(DeliveryEvent))
+    assert stored.payload["reason"] == "550 5.1.1 <[address]>: mailbox unavailable"
+    assert "exec@a.example" not in json.dumps(stored.payload)

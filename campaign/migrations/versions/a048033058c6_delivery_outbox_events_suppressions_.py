@@ -54,6 +54,7 @@ def upgrade():
     sa.Column('note', sa.String(length=300), nullable=False),
     sa.Column('state', sa.Enum('created', 'sending', 'sent', 'delivered', 'bounced', 'dropped', 'failed', name='messagestate', native_enum=False, create_constraint=True, length=16), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('alone', sa.Boolean(), server_default=sa.false(), nullable=False),
     sa.Column('next_attempt', sa.DateTime(timezone=True), nullable=True),
     sa.Column('claimed', sa.DateTime(timezone=True), nullable=True),
     sa.Column('provider_id', sa.String(length=100), nullable=False),
@@ -69,6 +70,7 @@ def upgrade():
     )
     with op.batch_alter_table('message', schema=None) as batch_op:
         batch_op.create_index('ix_message_campaign_state', ['campaign_id', 'audience', 'state'], unique=False)
+        batch_op.create_index(batch_op.f('ix_message_letter_id'), ['letter_id'], unique=False)
 
     op.create_table('delivery_event',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -95,6 +97,7 @@ def downgrade():
 
     op.drop_table('delivery_event')
     with op.batch_alter_table('message', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_message_letter_id'))
         batch_op.drop_index('ix_message_campaign_state')
 
     op.drop_table('message')
