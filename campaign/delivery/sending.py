@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.orm import selectinload
 
 from campaign.delivery.compose import Batch, compose
@@ -146,8 +146,11 @@ def _fail(messages: list[Message], error: str, summary: SendSummary) -> None:
     _update(messages, state=MessageState.FAILED, last_error=error[:1000])
 
 
-def _record(batch: Batch, future: Future | None, summary: SendSummary) -> None:
-    """Turn a request's outcome into message states; the caller commits."""
+def _record(
+    batch: Batch, future: Future | None, summary: SendSummary, accepted: list[dict]
+) -> None:
+    """Turn a request's outcome into message states; accepted messages are gathered
+    for `_record_accepted`. The caller commits."""
     if future is None:
         _fail(batch.messages, batch.error, summary)
         return
@@ -189,9 +192,37 @@ def _record(batch: Batch, future: Future | None, summary: SendSummary) -> None:
         _fail(batch.messages, f"Could not be sent ({type(exc).__name__}); see the log.", summary)
     else:
         summary.sent += len(batch.messages)
-        _update(batch.messages, state=MessageState.SENT, sent=now, last_error="", next_attempt=None)
-        erase = {"to_address": ""} if batch.erase_addresses else {}
-        _update(batch.messages, guarded=False, provider_id=provider_id[:100], **erase)
+        accepted.extend(
+            {"mid": m.id, "pid": provider_id[:100], "erase": batch.erase_addresses}
+            for m in batch.messages
+        )
+
+
+def _record_accepted(accepted: list[dict]) -> None:
+    """The common outcome, written in two statements whatever the count: the state
+    (guarded), then the provider's id and the erasure of parents' addresses (whatever
+    state an early event has moved the message to)."""
+    if not accepted:
+        return
+    table, now = Message.__table__, _now()
+    connection = db.session.connection()
+    connection.execute(
+        table.update()
+        .where(table.c.id == bindparam("mid"), table.c.state == MessageState.SENDING.value)
+        .values(
+            state=MessageState.SENT.value, sent=now, updated=now, last_error="", next_attempt=None
+        ),
+        accepted,
+    )
+    connection.execute(
+        table.update()
+        .where(table.c.id == bindparam("mid"))
+        .values(
+            provider_id=bindparam("pid"),
+            to_address=case((bindparam("erase"), ""), else_=table.c.to_address),
+        ),
+        accepted,
+    )
 
 
 def _set_aside(messages: list[Message], summary: SendSummary) -> bool:
@@ -270,8 +301,10 @@ def send_ready(
                 # leaves them in doubt but never sends them again.
                 futures_wait([f for _, f in submitted if f is not None])
                 summary.api_calls += sum(1 for _, f in submitted if f is not None)
+                accepted: list[dict] = []
                 for batch, future in submitted:
-                    _record(batch, future, summary)
+                    _record(batch, future, summary, accepted)
+                _record_accepted(accepted)
                 db.session.commit()
             if progress:
                 progress(summary)
