@@ -11,7 +11,6 @@ PostgreSQL in a scratch schema. Prints rows per second and the ratios.
 from __future__ import annotations
 
 import os
-import secrets
 import subprocess
 import sys
 import tempfile
@@ -19,12 +18,13 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # for benchmarks.scratch
 MAKE_REGISTER = ROOT.parent / "shared" / "data" / "make_register.py"
 os.environ.setdefault("CAMPAIGN_INSTANCE", tempfile.mkdtemp(prefix="campaign-bench-"))
 
-import sqlalchemy as sa  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 
+from benchmarks.scratch import scratch_schema  # noqa: E402
 from campaign import create_app  # noqa: E402
 from campaign.directory.mps import import_mps, packaged_results  # noqa: E402
 from campaign.directory.register import import_register  # noqa: E402
@@ -72,19 +72,8 @@ def main() -> None:
 
     results = {"SQLite": bench(f"sqlite:///{out / 'bench.sqlite3'}", register, roster)}
     if pg := os.environ.get("TEST_DATABASE_URL"):
-        base = sa.make_url(pg)
-        schema = f"bench_{secrets.token_hex(4)}"
-        admin = sa.create_engine(base)
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-        try:
-            url = base.update_query_dict({"options": f"-csearch_path={schema}"})
-            results["PostgreSQL"] = bench(
-                url.render_as_string(hide_password=False), register, roster
-            )
-        finally:
-            with admin.begin() as conn:
-                conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        with scratch_schema(pg) as url:
+            results["PostgreSQL"] = bench(url, register, roster)
 
     backends = list(results)
     print(f"\n{'rows per second':<26}" + "".join(f"{b:>12}" for b in backends))

@@ -18,7 +18,6 @@ import argparse
 import hashlib
 import json
 import os
-import secrets
 import sys
 import tempfile
 import time
@@ -29,10 +28,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # for tests.fakes
 os.environ.setdefault("CAMPAIGN_INSTANCE", tempfile.mkdtemp(prefix="campaign-bench-"))
 
-import sqlalchemy as sa  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import func, insert, select  # noqa: E402
 
+from benchmarks.scratch import scratch_schema  # noqa: E402
 from campaign import create_app  # noqa: E402
 from campaign.delivery.models import Channel, Message, MessageState  # noqa: E402
 from campaign.delivery.outbox import build_outbox  # noqa: E402
@@ -193,18 +192,8 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="campaign-bench-db-") as tmp:  # ~600 MB at 20,000
             print(json.dumps(bench(f"sqlite:///{tmp}/send.sqlite3", "sqlite", args)))
         return
-    base = sa.make_url(args.database_url)
-    schema = f"bench_{secrets.token_hex(4)}"
-    admin = sa.create_engine(base)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        url = base.update_query_dict({"options": f"-csearch_path={schema}"})
-        result = bench(url.render_as_string(hide_password=False), "postgresql", args)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with scratch_schema(args.database_url) as url:
+        result = bench(url, "postgresql", args)
     print(json.dumps(result))
 
 
