@@ -96,6 +96,10 @@ def render_letters(
     batch: int = BATCH,
 ) -> RenderSummary:
     """Render every letter of an audience whose merge data changed; commits per batch."""
+    from campaign.delivery.outbox import dao_keys  # late: delivery is built on letters
+
+    if dao_keys(campaign.id, audience):
+        raise LettersError("These letters are in the outbox: they can no longer change.")
     started = datetime.now(UTC)
     wanted = build_merges(campaign, audience)
     existing = {

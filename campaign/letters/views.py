@@ -52,6 +52,8 @@ def _status(audience: Audience) -> dict:
 
 @bp.get("/")
 def index():
+    from campaign.delivery.outbox import dao_keys  # late: delivery is built on letters
+
     campaign = g.campaign
     letters = {a: dao_letters(campaign.id, a) for a in Audience}
     return render_template(
@@ -59,6 +61,7 @@ def index():
         campaign=campaign,
         letters=letters,
         status={a: _status(a) for a in Audience},
+        in_outbox={a: bool(dao_keys(campaign.id, a)) for a in Audience},
         form=ConfirmForm(),
     )
 
