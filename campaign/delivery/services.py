@@ -113,6 +113,17 @@ def dao_messages(
     return list(db.session.scalars(query))
 
 
+def dao_first_letter(campaign_id: int, audience: Audience) -> tuple[int, str] | None:
+    """The id and recipient of the audience's first letter (the one a test sends)."""
+    row = db.session.execute(
+        select(Letter.id, Letter.recipient_name)
+        .where(Letter.campaign_id == campaign_id, Letter.audience == audience)
+        .order_by(Letter.recipient_name)
+        .limit(1)
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
 def dao_post_letters(campaign_id: int, audience: Audience) -> list[Letter]:
     """The letters whose message goes by post, for the print pack."""
     return list(

@@ -139,6 +139,7 @@ def send(audience: str):
         planned=planned,
         counts=planned.counts() if planned else None,
         new=planned.counts(dao_keys(campaign.id, chosen)) if planned else None,
+        sample=services.dao_first_letter(campaign.id, chosen),
         error=error,
         form=form,
     )
