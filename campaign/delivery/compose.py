@@ -99,13 +99,10 @@ def _recipient(message: Message, extra: dict[str, str] | None = None) -> Recipie
 
 
 def _single(message: Message, reply_to: str) -> Batch:
+    if _is_parent(message.recipient):
+        return next(_parents([message], reply_to))
     letter = message.letter
     title = letter.merge["campaign_title"]
-    if _is_parent(message.recipient):
-        body, subject = email_body(letter), title
-        recipient = _recipient(message, _unsubscribe_headers(message.to_address, reply_to))
-        email = _email(message, body, reply_to, subject)
-        return Batch(email, [recipient], [message], erase_addresses=True)
     if message.recipient.startswith("school:"):
         note = FORWARD_NOTE.format(
             school=letter.recipient_name, association=letter.merge["association"]["name"]

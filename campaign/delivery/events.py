@@ -11,7 +11,7 @@ import hashlib
 import json
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
 from sendgrid.helpers.eventwebhook import EventWebhook
@@ -70,7 +70,7 @@ class EventSummary:
     moved: int = 0
 
     def as_dict(self) -> dict:
-        return self.__dict__.copy()
+        return asdict(self)
 
 
 ADDRESS = re.compile(r"[^\s<>\"'@]+@[^\s<>\"']+")

@@ -88,12 +88,12 @@ def _signing_heads(campaign_id: int) -> dict[int, tuple[str, str]]:
 
 
 def _parent_lists(campaign_id: int) -> dict[int, ParentList]:
-    lists = db.session.scalars(
-        select(ParentList)
+    rows = db.session.execute(
+        select(School.urn, ParentList)
         .join(School, School.id == ParentList.school_id)
         .where(ParentList.campaign_id == campaign_id, ParentList.emails.is_not(None))
     )
-    return {parent_list.school.urn: parent_list for parent_list in lists}
+    return {urn: parent_list for urn, parent_list in rows}
 
 
 def dao_suppressed(hashes: list[str]) -> set[str]:

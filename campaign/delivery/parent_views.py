@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from campaign.delivery.forms import ParentListForm
 from campaign.delivery.parents import dao_parent_list, dao_parents_sent, save_parent_list
 from campaign.directory.csvfile import ImportRefused
-from campaign.directory.models import Role, School, SchoolMembership
+from campaign.directory.models import Role, School
+from campaign.directory.services import dao_member_school
 from campaign.drafting.access import scope_to_campaign
 from campaign.drafting.models import CampaignState
 from campaign.extensions import db
@@ -24,11 +24,8 @@ OPEN = (CampaignState.SIGNOFF, CampaignState.CLOSED, CampaignState.SENT)
 def _school(urn: int) -> School:
     """The school, if the user leads it (or is the association's lead)."""
     if g.membership.role is Role.LEAD:
-        school = db.session.scalar(
-            select(School)
-            .join(SchoolMembership, SchoolMembership.school_id == School.id)
-            .where(SchoolMembership.association_id == g.association.id, School.urn == urn)
-        )
+        row = dao_member_school(g.association.id, urn)
+        school = row.school if row else None
     else:
         found = dao_headship(g.campaign, current_user, urn)
         school = found[0] if found else None

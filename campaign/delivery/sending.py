@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as futures_wait
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
@@ -52,15 +52,7 @@ class SendSummary:
     seconds: float = 0.0
 
     def as_dict(self) -> dict:
-        return {
-            "sent": self.sent,
-            "failed": self.failed,
-            "retrying": self.retrying,
-            "suppressed": self.suppressed,
-            "uncertain": self.uncertain,
-            "api_calls": self.api_calls,
-            "seconds": round(self.seconds, 2),
-        }
+        return {**asdict(self), "seconds": round(self.seconds, 2)}
 
 
 def _now() -> datetime:
@@ -103,18 +95,15 @@ def claim(campaign_id: int, audience: Audience | None, limit: int) -> list[int]:
 
 def seconds_to_next_attempt(campaign_id: int, audience: Audience | None) -> float | None:
     """How long until a message waiting to retry is ready; None if none waits."""
-    earliest = db.session.scalar(
-        select(func.min(Message.next_attempt)).where(
+    earliest, waiting = db.session.execute(
+        select(func.min(Message.next_attempt), func.count()).where(
             *_ours(campaign_id, audience), Message.state == MessageState.CREATED
         )
-    )
+    ).one()
+    if not waiting:
+        return None
     if earliest is None:
-        waiting = db.session.scalar(
-            select(func.count()).where(
-                *_ours(campaign_id, audience), Message.state == MessageState.CREATED
-            )
-        )
-        return 0.0 if waiting else None
+        return 0.0
     return max((earliest - _now()).total_seconds(), 0.0)
 
 
