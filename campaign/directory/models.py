@@ -37,6 +37,11 @@ class Association(db.Model):
     # Letterhead: the postal address (one line per line) and a contact email.
     address: Mapped[str] = mapped_column(String(500), default="", server_default="")
     email: Mapped[str] = mapped_column(String(320), default="", server_default="")
+    # Letterhead logo (PNG or SVG, validated on upload) and its media type; none if empty.
+    logo: Mapped[bytes | None] = mapped_column(LargeBinary)
+    logo_type: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    # One accent colour for the letterhead rule and headings, as #rrggbb.
+    accent: Mapped[str] = mapped_column(String(7), default="#1d3557", server_default="#1d3557")
     # Above this many signatories, a parent letter lists only its own LA's schools.
     cosignatory_limit: Mapped[int] = mapped_column(default=150, server_default="150")
     created: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
@@ -55,6 +60,8 @@ class User(UserMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)
     name: Mapped[str] = mapped_column(String(200), default="")
+    # The person's role as letters show it under their name ("Chair", "Headteacher").
+    job_title: Mapped[str] = mapped_column(String(200), default="", server_default="")
     created: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="user")

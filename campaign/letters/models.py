@@ -38,5 +38,8 @@ class Letter(db.Model):
     pages: Mapped[int]
     sha256: Mapped[str] = mapped_column(String(64))
     rendered: Mapped[datetime] = mapped_column(UtcDateTime)
+    # What the mail-house check found wrong with the PDF (see checks.py): [] when it
+    # passes, None until checked. A letter with problems is neither sent nor packed.
+    problems: Mapped[list | None] = mapped_column(JSON)
 
     __table_args__ = (UniqueConstraint("campaign_id", "audience", "recipient"),)
