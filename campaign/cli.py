@@ -273,56 +273,11 @@ def signoff_status(campaign_slug: str, slug: str | None, as_json: bool) -> None:
     )
 
 
-@main.group()
-def letters() -> None:
-    """Parent and MP letters."""
-
-
-@letters.command("render")
-@click.argument("campaign_slug")
-@click.option("--association", "slug")
-@click.option("--audience", type=click.Choice(["parents", "mps"]), required=True)
-@click.option(
-    "--out", "out_dir", type=click.Path(file_okay=False), help="Also write the PDFs here."
-)
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-@with_appcontext
-def render_letters_command(
-    campaign_slug: str, slug: str | None, audience: str, out_dir: str | None, as_json: bool
-) -> None:
-    """Render a campaign's letters for one audience (unchanged letters are skipped)."""
-    from campaign.letters.models import Audience
-    from campaign.letters.services import LettersError, dao_letters, render_letters
-
-    campaign = _campaign(campaign_slug, slug)
-    with click.progressbar(length=1, label="Rendering", file=sys.stderr) as bar:
-
-        def progress(done: int, total: int) -> None:
-            bar.length = total
-            bar.update(done - bar.pos)
-
-        try:
-            summary = render_letters(campaign, Audience(audience), progress=progress)
-        except LettersError as exc:
-            raise click.ClickException(str(exc)) from None
-    if out_dir:
-        folder = Path(out_dir)
-        folder.mkdir(parents=True, exist_ok=True)
-        for letter in dao_letters(campaign.id, Audience(audience)):
-            name = letter.recipient.replace(":", "-")
-            (folder / f"{name}.pdf").write_bytes(letter.pdf)
-    if as_json:
-        click.echo(json.dumps(summary.as_dict()))
-    else:
-        click.echo(
-            f"{summary.total} letters: {summary.rendered} rendered, {summary.unchanged} unchanged "
-            f"({summary.seconds:.1f} s)."
-        )
-
-
 def _register_commands() -> None:
     from campaign.delivery.cli import dev_events_command, send_command
+    from campaign.letters.cli import letters
 
+    main.add_command(letters)
     main.add_command(send_command)
     main.add_command(dev_events_command)
 

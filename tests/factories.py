@@ -53,6 +53,9 @@ def make_constituency(code: str = "E14001077", name: str = "Basildon and Billeri
 
 def make_school(association=None, urn: int | None = None, **fields) -> School:
     fields.setdefault("name", "Test School")
+    # A postal address the window envelope accepts (3 to 7 lines, a postcode last).
+    if not any(fields.get(k) for k in ("street", "town", "postcode")):
+        fields.update(street="1 School Lane", town="Basildon", postcode="SS14 1AA")
     school = School(urn=urn or 800000 + next(_ids), **fields)
     db.session.add(school)
     if association is not None:

@@ -24,6 +24,8 @@ from campaign.directory.models import School, User
 from campaign.drafting.models import Campaign, CampaignState
 from campaign.extensions import db
 from campaign.letters.models import Audience, Letter
+from campaign.letters.outputs import require_checked
+from campaign.letters.services import LettersError
 from campaign.signoff.models import Decision, Signature
 
 
@@ -121,6 +123,10 @@ def plan(campaign: Campaign, audience: Audience) -> Planned:
     ).all()
     if not letters:
         raise DeliveryError("Render the letters first: there are none to send.")
+    try:
+        require_checked(letters)
+    except LettersError as exc:
+        raise DeliveryError(str(exc)) from exc
     planned = Planned()
     heads = _signing_heads(campaign.id) if audience is Audience.PARENTS else {}
     lists = _parent_lists(campaign.id) if audience is Audience.PARENTS else {}

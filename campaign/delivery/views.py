@@ -20,6 +20,7 @@ from campaign.formatting import plural
 from campaign.forms import ConfirmForm
 from campaign.letters import outputs
 from campaign.letters.models import Audience
+from campaign.letters.services import LettersError
 from campaign.letters.views import audience_or_404
 from campaign.mail import MailError
 
@@ -214,7 +215,11 @@ def post_pack(audience: str):
     letters = services.dao_post_letters(g.campaign.id, chosen)
     if not letters:
         abort(404)
-    pack, _ = outputs.print_pack(letters)
+    try:
+        pack, _ = outputs.print_pack(letters)
+    except LettersError as exc:
+        flash(str(exc))
+        return redirect(url_for("delivery.progress", audience=chosen.value))
     return attachment(pack, "application/pdf", f"{g.campaign.slug}-{chosen.value}-to-post.pdf")
 
 

@@ -3,15 +3,18 @@ the print pack (one PDF, each letter starting on a new sheet, and a manifest).""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 import zipfile
 
+import pikepdf
 import pypdfium2
-from pypdf import PdfReader, PdfWriter
 
 from campaign.downloads import csv_writer
+from campaign.letters.checks import check_pdf
 from campaign.letters.models import Letter
+from campaign.letters.services import LettersError, failing_message
 
 
 def first_page_png(letter: Letter, scale: float = 1.2) -> bytes:
@@ -41,33 +44,53 @@ def letters_zip(letters: list[Letter]) -> bytes:
     return out.getvalue()
 
 
-def print_pack(letters: list[Letter]) -> tuple[bytes, str]:
-    """One PDF for the printer, each letter starting on a new sheet when printed
-    double-sided (a blank page pads odd page counts), and its manifest CSV."""
-    writer = PdfWriter()
-    manifest = io.StringIO()
-    rows = csv_writer(manifest)
+def require_checked(letters: list[Letter]) -> None:
+    """Refuse, naming them, letters that fail the mail-house check (checking any
+    not checked yet: letters rendered before the check existed)."""
+    for letter in letters:
+        if letter.problems is None:
+            letter.problems = check_pdf(letter.pdf)
+    if failing := [letter for letter in letters if letter.problems]:
+        raise LettersError(failing_message(failing))
+
+
+def manifest(letters: list[Letter]) -> str:
+    """The print pack's manifest CSV: a row a letter, with where it starts in the pack."""
+    out = io.StringIO()
+    rows = csv_writer(out)
     rows.writerow(
         ["Sequence", "Reference", "Recipient", "Address lines", "Pages", "First page in pack"]
     )
+    first = 1
     for sequence, letter in enumerate(letters, 1):
-        first = len(writer.pages) + 1
-        reader = PdfReader(io.BytesIO(letter.pdf))
-        for page in reader.pages:
-            writer.add_page(page)
-        if len(reader.pages) % 2:
-            box = reader.pages[-1].mediabox
-            writer.add_blank_page(width=box.width, height=box.height)
         rows.writerow(
             [
                 sequence,
                 f"{letter.merge['reference']}/{letter.recipient.split(':', 1)[1]}",
                 letter.recipient_name,
                 " | ".join(letter.merge["address_lines"]),
-                len(reader.pages),
+                letter.pages,
                 first,
             ]
         )
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue(), manifest.getvalue()
+        first += letter.pages + letter.pages % 2
+    return out.getvalue()
+
+
+def print_pack(letters: list[Letter]) -> tuple[bytes, str]:
+    """One PDF for the printer, each letter starting on a new sheet when printed
+    double-sided (a blank page pads odd page counts), and its manifest CSV.
+    Refused, naming them, if any letter fails the mail-house check."""
+    require_checked(letters)
+    with contextlib.ExitStack() as sources, pikepdf.new() as pack:
+        for letter in letters:
+            source = sources.enter_context(pikepdf.open(io.BytesIO(letter.pdf)))
+            pack.pages.extend(source.pages)
+            if len(source.pages) % 2:
+                box = source.pages[-1].mediabox
+                blank = pack.add_blank_page(page_size=(float(box[2]), float(box[3])))
+                del blank.obj.Contents  # pikepdf's empty stream is not valid Flate data
+        pack.docinfo["/Title"] = "Print pack"
+        out = io.BytesIO()
+        pack.save(out)
+    return out.getvalue(), manifest(letters)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import mimetypes
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -61,6 +62,14 @@ def css_string(value: str) -> Markup:
     return Markup(f'"{escaped}"')  # noqa: S704  (escaped for CSS just above)
 
 
+DEFAULT_ACCENT = "#1d3557"
+
+
+def css_colour(value: str) -> str:
+    """A #rrggbb colour for a stylesheet, or the default one if it is anything else."""
+    return value if re.fullmatch(r"#[0-9a-fA-F]{6}", value or "") else DEFAULT_ACCENT
+
+
 @cache
 def templates() -> SandboxedEnvironment:
     """Templates the association may edit run sandboxed: no reaching into the app."""
@@ -68,6 +77,7 @@ def templates() -> SandboxedEnvironment:
         loader=FileSystemLoader(LETTERS_DIR), autoescape=True, undefined=StrictUndefined
     )
     env.filters["css_string"] = css_string
+    env.filters["css_colour"] = css_colour
     return env
 
 

@@ -18,7 +18,9 @@ from sqlalchemy import select
 from campaign.drafting.models import Campaign
 from campaign.drafting.text import to_html
 from campaign.extensions import db
+from campaign.formatting import plural
 from campaign.letters import merge as merges
+from campaign.letters.checks import check_pdf
 from campaign.letters.models import Audience, Letter
 from campaign.letters.render import LETTERS_DIR, render_batch, render_html
 from campaign.letters.stamp import render_stamped
@@ -36,6 +38,7 @@ class RenderSummary:
     total: int = 0
     rendered: int = 0
     unchanged: int = 0
+    failing: int = 0  # letters of the audience that fail the mail-house check
     seconds: float = 0.0
 
     def as_dict(self) -> dict:
@@ -43,6 +46,7 @@ class RenderSummary:
             "total": self.total,
             "rendered": self.rendered,
             "unchanged": self.unchanged,
+            "failing": self.failing,
             "seconds": round(self.seconds, 2),
             "letters_per_s": round(self.rendered / self.seconds, 1) if self.seconds else None,
         }
@@ -53,15 +57,16 @@ def letter_html(template: str, merge: dict) -> str:
     return render_html(template, {**merge, "statement_html": to_html(merge["statement_markdown"])})
 
 
-def _render_chunk(template: str, merge_list: list[dict]) -> list[tuple[bytes, int]]:
+def _render_chunk(template: str, merge_list: list[dict]) -> list[tuple[bytes, int, list[str]]]:
     """Runs in a worker process: pure, no database. Parent letters share bodies and
-    are stamped (see stamp.py); MP letters differ throughout and are laid out each."""
+    are stamped (see stamp.py); MP letters differ throughout and are laid out each.
+    Each letter comes back with what the mail-house check found wrong with it."""
     if template == TEMPLATES[Audience.PARENTS]:
         with_html = [{**m, "statement_html": to_html(m["statement_markdown"])} for m in merge_list]
         letters = render_stamped(template, with_html)
     else:
         letters = render_batch([letter_html(template, m) for m in merge_list])
-    return [(letter.pdf, letter.pages) for letter in letters]
+    return [(letter.pdf, letter.pages, check_pdf(letter.pdf)) for letter in letters]
 
 
 def merge_hash(merge: dict) -> str:
@@ -127,13 +132,13 @@ def render_letters(
     workers = processes or current_app.config.get("LETTER_PROCESSES") or os.cpu_count() or 1
 
     def save(chunk, rendered):
-        for (recipient, merge, digest), (pdf, pages) in zip(chunk, rendered, strict=True):
+        for (recipient, merge, digest), (pdf, pages, problems) in zip(chunk, rendered, strict=True):
             letter = existing.get(recipient) or Letter(
                 campaign_id=campaign.id, audience=audience, recipient=recipient
             )
             letter.recipient_name = merge["recipient_name"]
             letter.merge, letter.merge_sha256 = merge, digest
-            letter.pdf, letter.pages = pdf, pages
+            letter.pdf, letter.pages, letter.problems = pdf, pages, problems
             letter.sha256 = hashlib.sha256(pdf).hexdigest()
             letter.rendered = datetime.now(UTC)
             db.session.add(letter)
@@ -152,8 +157,45 @@ def render_letters(
             futures = [pool.submit(_render_chunk, template, [m for _, m, _ in c]) for c in chunks]
             for chunk, future in zip(chunks, futures, strict=True):
                 save(chunk, future.result())
+    summary.failing = len(dao_failing(campaign.id, audience))
     summary.seconds = (datetime.now(UTC) - started).total_seconds()
     return summary
+
+
+def check_letters(campaign: Campaign, audience: Audience, *, recheck: bool = True) -> list[Letter]:
+    """Run the mail-house check on the audience's stored letters (only those not yet
+    checked unless `recheck`), keep each result, and return the letters in order."""
+    letters = dao_letters(campaign.id, audience)
+    for letter in letters:
+        if recheck or letter.problems is None:
+            letter.problems = check_pdf(letter.pdf)
+    db.session.commit()
+    return letters
+
+
+def dao_failing(campaign_id: int, audience: Audience) -> list[Letter]:
+    """Letters that failed their check, by recipient name."""
+    return [letter for letter in dao_letters(campaign_id, audience) if letter.problems]
+
+
+def require_ready(campaign: Campaign, audience: Audience) -> list[Letter]:
+    """The audience's letters, each checked; refused, naming them, if any fails."""
+    letters = check_letters(campaign, audience, recheck=False)
+    failing = [letter for letter in letters if letter.problems]
+    if failing:
+        raise LettersError(failing_message(failing))
+    return letters
+
+
+def failing_message(failing: list[Letter]) -> str:
+    """ "2 letters fail the mail-house check: A (reason); B (reason)." """
+    named = "; ".join(f"{letter.recipient_name} ({letter.problems[0]})" for letter in failing[:5])
+    more = f"; and {len(failing) - 5} more" if len(failing) > 5 else ""
+    verb = "fails" if len(failing) == 1 else "fail"
+    return (
+        f"{plural(len(failing), 'letter')} {verb} the mail-house check: {named}{more}. "
+        "Nothing was sent or packed: fix the cause and render the letters again."
+    )
 
 
 def dao_letters(campaign_id: int, audience: Audience) -> list[Letter]:

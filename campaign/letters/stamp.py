@@ -5,10 +5,11 @@ Parent letters differ only in the address block and the signer (name, role,
 school); the rest (statement, co-signatories, footer) is shared by every school,
 or by every school of a local authority above the co-signatory limit. Layout is
 most of WeasyPrint's cost, so each distinct body is laid out once, as a tagged
-PDF with empty address and signer boxes; the fields of all its letters are drawn
-with reportlab in one overlay document (fonts embedded and subset once); each
-letter is then the body with its overlay page added as a Form XObject, the body's
-tag tree kept and the stamp added to it. About 10 ms a letter instead of about 100.
+PDF whose address and signer boxes are left empty. The fields of all its letters
+are drawn with reportlab in one overlay document (fonts embedded and subset
+once), and pikepdf (qpdf) places each letter's two overlay pages on its body as
+Form XObjects: marked content that the body's empty address and signer elements
+of the tag tree then hold, so screen readers read them where they stand.
 """
 
 from __future__ import annotations
@@ -17,20 +18,15 @@ import io
 import json
 from functools import cache
 
-from pypdf import PdfReader, PdfWriter
-from pypdf.generic import (
-    ArrayObject,
-    DecodedStreamObject,
-    DictionaryObject,
-    NameObject,
-    NumberObject,
-)
+import pikepdf
+from pikepdf import Array, Dictionary, Name
 
 from campaign.letters.render import RenderedLetter, _layout, render_html
 
 MM = 72 / 25.4
 PX = 0.75  # CSS px in PDF points
-WINDOW_LEFT, WINDOW_TOP = 24.6 * MM, 39.5 * MM  # the envelope window, from the top left
+# The envelope window (GOV.UK Notify's precompiled letters), from the top left.
+WINDOW_LEFT, WINDOW_TOP, WINDOW_WIDTH = 24.6 * MM, 39.5 * MM, 95.4 * MM
 PER_LETTER = ("address_lines", "school", "signed_by", "recipient_name")
 FONTS = {
     "stamp-sans": "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
@@ -54,6 +50,12 @@ def body_key(merge: dict) -> str:
     return json.dumps(shared, sort_keys=True, default=str)
 
 
+def address_style(lines: int) -> tuple[float, float]:
+    """(font size, leading) in points that fit this many lines in the window,
+    the same as print.css gives the address when it is not stamped."""
+    return (9, 10.5) if lines >= 7 else (10, 12.5)
+
+
 def _signer_box(document) -> tuple[int, float, float]:
     """(page index, x, y from the top, in points) of the empty .signer box."""
     for index, page in enumerate(document.pages):
@@ -64,89 +66,89 @@ def _signer_box(document) -> tuple[int, float, float]:
     raise ValueError("The template has no .signer box to stamp the signature into.")
 
 
-def _overlays(merges: list[dict], signer: tuple[int, float, float], pages: int, size):
-    """One reportlab document: for each letter, one page per body page."""
+def _overlays(merges: list[dict], signer: tuple[int, float, float], size) -> pikepdf.Pdf:
+    """One reportlab document with two pages a letter: its address, its signer."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
     from reportlab.pdfgen import canvas
 
     _fonts()
     width, height = size
     out = io.BytesIO()
-    c = canvas.Canvas(out, pagesize=(width, height))
-    signer_page, x, top = signer
+    # The initial font is ours: reportlab would otherwise name Helvetica, unembedded.
+    c = canvas.Canvas(out, pagesize=(width, height), initialFontName="stamp-sans")
+    _, x, top = signer
     for merge in merges:
-        for index in range(pages):
-            if index == 0:
-                c.setFont("stamp-sans", 10)
-                y = height - WINDOW_TOP - 10
-                for line in merge["address_lines"][:7]:
-                    c.drawString(WINDOW_LEFT, y, line)
-                    y -= 12.5
-            if index == signer_page:
-                c.setFont("stamp-serif-bold", 10.5)
-                c.drawString(x, height - top - 10.5, merge["signed_by"]["name"])
-                c.setFont("stamp-serif", 10.5)
-                role = f"{merge['signed_by']['role']}, {merge['school']['name']}"
-                c.drawString(x, height - top - 25.7, role)
-            c.showPage()
+        lines = merge["address_lines"][:7]
+        size_pt, leading = address_style(len(lines))
+        y = height - WINDOW_TOP - size_pt
+        for line in lines:
+            # A line too long for the window is set smaller rather than cut.
+            fit = min(size_pt, (WINDOW_WIDTH - 2) / max(stringWidth(line, "stamp-sans", 1), 1))
+            c.setFont("stamp-sans", fit)
+            c.drawString(WINDOW_LEFT, y, line)
+            y -= leading
+        c.showPage()
+        c.setFont("stamp-serif-bold", 10.5)
+        c.drawString(x, height - top - 10.5, merge["signed_by"]["name"])
+        c.setFont("stamp-serif", 10.5)
+        role = f"{merge['signed_by']['role']}, {merge['school']['name']}"
+        c.drawString(x, height - top - 25.7, role)
+        c.showPage()
     c.save()
-    return PdfReader(io.BytesIO(out.getvalue()))
+    return pikepdf.open(io.BytesIO(out.getvalue()))
 
 
-def _stamp(writer: PdfWriter, page, overlay_page, name: str) -> None:
-    """Draw the overlay page over the page, without parsing either's content.
-    `name` is unique per page: pages may share one resource dictionary."""
-    form = DecodedStreamObject()
-    form.set_data(overlay_page.get_contents().get_data())
-    form.update(
-        {
-            NameObject("/Type"): NameObject("/XObject"),
-            NameObject("/Subtype"): NameObject("/Form"),
-            NameObject("/BBox"): overlay_page.mediabox,
-            NameObject("/Resources"): overlay_page["/Resources"].clone(writer),
-        }
-    )
-    resources = page["/Resources"].get_object()
-    if "/XObject" not in resources:
-        resources[NameObject("/XObject")] = DictionaryObject()
-    resources["/XObject"].get_object()[NameObject(f"/{name}")] = writer._add_object(form)
-    # The body's content leaves its own transform in place: isolate it, then stamp,
-    # as marked content that the tag tree points to (so screen readers read it too).
-    mcid = _tag(writer, page)
-    before, after = DecodedStreamObject(), DecodedStreamObject()
-    before.set_data(b"q")
-    after.set_data(f"Q /P <</MCID {mcid}>> BDC q /{name} Do Q EMC".encode())
-    contents = page["/Contents"]
-    streams = ArrayObject(contents if isinstance(contents, ArrayObject) else [contents])
-    streams.insert(0, writer._add_object(before))
-    streams.append(writer._add_object(after))
-    page[NameObject("/Contents")] = streams
+def _slots(pdf: pikepdf.Pdf) -> tuple[Dictionary, Dictionary]:
+    """The body's empty address and signer elements of the tag tree, in reading order.
+
+    The stamped body leaves exactly these two boxes empty (base.html and
+    parents.html); WeasyPrint tags them as a Div and a P with no content."""
+    empty: list[Dictionary] = []
+
+    def walk(element) -> None:
+        if isinstance(element, Array):
+            for child in element:
+                walk(child)
+        elif isinstance(element, Dictionary) and element.get("/Type") == "/StructElem":
+            kids = element.get("/K")
+            if element.S in ("/Div", "/P") and isinstance(kids, Array) and len(kids) == 0:
+                empty.append(element)
+            elif kids is not None:
+                walk(kids)
+
+    walk(pdf.Root.StructTreeRoot.K)
+    if len(empty) != 2:
+        raise ValueError(
+            f"A stamped body must leave 2 boxes empty (address, signer), not {len(empty)}."
+        )
+    return empty[0], empty[1]
 
 
-def _tag(writer: PdfWriter, page) -> int:
-    """Add a paragraph to the document's tag tree for this page's stamp; return its MCID."""
-    tree = writer._root_object["/StructTreeRoot"].get_object()
-    document = tree["/K"][0] if isinstance(tree["/K"], ArrayObject) else tree["/K"]
-    numbers = tree["/ParentTree"].get_object()["/Nums"]
-    key = page["/StructParents"]
-    position = next(i for i in range(0, len(numbers), 2) if numbers[i] == key)
-    marked = numbers[position + 1].get_object()
-    element = DictionaryObject(
-        {
-            NameObject("/Type"): NameObject("/StructElem"),
-            NameObject("/S"): NameObject("/P"),
-            NameObject("/P"): document,
-            NameObject("/Pg"): page.indirect_reference,
-            NameObject("/K"): NumberObject(len(marked)),
-        }
-    )
-    reference = writer._add_object(element)
-    marked.append(reference)
-    children = document.get_object()["/K"]
-    if not isinstance(children, ArrayObject):
-        children = ArrayObject([children])
-        document.get_object()[NameObject("/K")] = children
-    children.append(reference)
-    return len(marked) - 1
+def _place(pdf: pikepdf.Pdf, page: pikepdf.Page, form, slot: Dictionary) -> None:
+    """Draw `form` over the page as marked content that `slot` (a tag) holds."""
+    parents = pikepdf.NumberTree(pdf.Root.StructTreeRoot.ParentTree)
+    marked = parents[int(page.obj.StructParents)]
+    mcid = len(marked)
+    marked.append(slot)
+    slot.K = Array([mcid])
+    slot.Pg = page.obj
+    name = page.add_resource(form, Name.XObject, prefix="Stamp")
+    # The body's content leaves its own transform in place: isolate it first.
+    page.contents_add(pikepdf.Stream(pdf, b"q\n"), prepend=True)
+    tag = str(slot.S)
+    stamp = f"\nQ {tag} <</MCID {mcid}>> BDC q {name} Do Q EMC\n".encode()
+    page.contents_add(pikepdf.Stream(pdf, stamp))
+
+
+def stamp_letter(body: bytes, address, signer, signer_page: int) -> bytes:
+    """The body with one letter's address (page 1) and signer overlay pages on it."""
+    with pikepdf.open(io.BytesIO(body)) as pdf:
+        address_slot, signer_slot = _slots(pdf)
+        _place(pdf, pdf.pages[0], pdf.copy_foreign(address), address_slot)
+        _place(pdf, pdf.pages[signer_page], pdf.copy_foreign(signer), signer_slot)
+        out = io.BytesIO()
+        pdf.save(out)
+        return out.getvalue()
 
 
 def render_stamped(template: str, merges: list[dict]) -> list[RenderedLetter]:
@@ -158,16 +160,13 @@ def render_stamped(template: str, merges: list[dict]) -> list[RenderedLetter]:
     for indexes in groups.values():
         sample = merges[indexes[0]]
         document = _layout(render_html(template, {**sample, "stamped": True}))
-        body = PdfReader(io.BytesIO(document.write_pdf(pdf_variant="pdf/ua-1")))
+        body = document.write_pdf(pdf_variant="pdf/ua-1")
         pages = len(document.pages)
-        size = (float(body.pages[0].mediabox.width), float(body.pages[0].mediabox.height))
-        overlays = _overlays([merges[i] for i in indexes], _signer_box(document), pages, size)
-        for n, index in enumerate(indexes):
-            writer = PdfWriter(clone_from=body)
-            for page_index, page in enumerate(writer.pages):
-                overlay = overlays.pages[n * pages + page_index]
-                _stamp(writer, page, overlay, f"LetterStamp{page_index}")
-            out = io.BytesIO()
-            writer.write(out)
-            letters[index] = RenderedLetter(out.getvalue(), pages)
+        size = document.pages[0].width * PX, document.pages[0].height * PX
+        signer = _signer_box(document)
+        with _overlays([merges[i] for i in indexes], signer, size) as overlay:
+            forms = [page.as_form_xobject() for page in overlay.pages]
+            for n, index in enumerate(indexes):
+                pdf = stamp_letter(body, forms[2 * n], forms[2 * n + 1], signer[0])
+                letters[index] = RenderedLetter(pdf, pages)
     return letters  # type: ignore[return-value]

@@ -1,0 +1,152 @@
+"""`campaign letters`: render, check and pack a campaign's letters from the command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from flask.cli import with_appcontext
+
+from campaign.extensions import db
+from campaign.formatting import plural
+from campaign.letters import outputs
+from campaign.letters.models import Audience
+from campaign.letters.services import LettersError, check_letters, dao_letters, render_letters
+
+audience_option = click.option(
+    "--audience", type=click.Choice(["parents", "mps"]), required=True, help="Whose letters."
+)
+association_option = click.option(
+    "--association", "slug", help="Needed only if two associations use the slug."
+)
+
+
+def _campaign(campaign_slug: str, slug: str | None):
+    from campaign.cli import _campaign as find  # late: campaign.cli registers this group
+
+    return find(campaign_slug, slug)
+
+
+@click.group()
+def letters() -> None:
+    """Parent and MP letters."""
+
+
+@letters.command("render")
+@click.argument("campaign_slug")
+@association_option
+@audience_option
+@click.option(
+    "--out", "out_dir", type=click.Path(file_okay=False), help="Also write the PDFs here."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@with_appcontext
+def render_letters_command(
+    campaign_slug: str, slug: str | None, audience: str, out_dir: str | None, as_json: bool
+) -> None:
+    """Render a campaign's letters for one audience (unchanged letters are skipped)."""
+    campaign = _campaign(campaign_slug, slug)
+    with click.progressbar(length=1, label="Rendering", file=sys.stderr) as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.length = total
+            bar.update(done - bar.pos)
+
+        try:
+            summary = render_letters(campaign, Audience(audience), progress=progress)
+        except LettersError as exc:
+            raise click.ClickException(str(exc)) from None
+    if out_dir:
+        folder = Path(out_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        for letter in dao_letters(campaign.id, Audience(audience)):
+            name = letter.recipient.replace(":", "-")
+            (folder / f"{name}.pdf").write_bytes(letter.pdf)
+    if as_json:
+        click.echo(json.dumps(summary.as_dict()))
+        return
+    click.echo(
+        f"{summary.total} letters: {summary.rendered} rendered, {summary.unchanged} unchanged "
+        f"({summary.seconds:.1f} s)."
+    )
+    if summary.failing:
+        click.echo(
+            f"{plural(summary.failing, 'letter')} fail the mail-house check: "
+            f"see `campaign letters check {campaign.slug} --audience {audience}`."
+        )
+
+
+@letters.command("check")
+@click.argument("campaign_slug")
+@association_option
+@audience_option
+@click.option("--json", "as_json", is_flag=True, help="Print every letter's result as JSON.")
+@with_appcontext
+def check_command(campaign_slug: str, slug: str | None, audience: str, as_json: bool) -> None:
+    """Check every letter as a mail house would (GOV.UK Notify's rules); exit 1 if any fails."""
+    campaign = _campaign(campaign_slug, slug)
+    checked = check_letters(campaign, Audience(audience))
+    if not checked:
+        raise click.ClickException("There are no letters: render them first.")
+    failing = [letter for letter in checked if letter.problems]
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "letters": len(checked),
+                    "ready": len(checked) - len(failing),
+                    "failing": [
+                        {
+                            "recipient": letter.recipient,
+                            "name": letter.recipient_name,
+                            "problems": letter.problems,
+                        }
+                        for letter in failing
+                    ],
+                }
+            )
+        )
+    else:
+        for letter in failing:
+            click.echo(f"{letter.recipient_name} ({letter.recipient}):")
+            for problem in letter.problems:
+                click.echo(f"  - {problem}")
+        if failing:
+            click.echo(f"{plural(len(failing), 'letter')} of {len(checked):,} fail the check.")
+        else:
+            click.echo(f"{plural(len(checked), 'letter')} ready for the post.")
+    if failing:
+        sys.exit(1)
+
+
+@letters.command("pack")
+@click.argument("campaign_slug")
+@association_option
+@audience_option
+@click.option(
+    "--out", "out_file", type=click.Path(dir_okay=False), required=True,
+    help="The PDF to write; the manifest goes beside it with .csv.",
+)  # fmt: skip
+@with_appcontext
+def pack_command(campaign_slug: str, slug: str | None, audience: str, out_file: str) -> None:
+    """Write the print pack (the PDF the letters page offers) and its manifest CSV."""
+    campaign = _campaign(campaign_slug, slug)
+    chosen = dao_letters(campaign.id, Audience(audience))
+    if not chosen:
+        raise click.ClickException("There are no letters: render them first.")
+    try:
+        pack, manifest = outputs.print_pack(chosen)
+    except LettersError as exc:
+        db.session.commit()  # keep what the check found
+        raise click.ClickException(str(exc)) from None
+    db.session.commit()
+    path = Path(out_file)
+    path.write_bytes(pack)
+    path.with_suffix(".csv").write_text(manifest, encoding="utf-8")
+    pages = sum(letter.pages + letter.pages % 2 for letter in chosen)
+    click.echo(
+        f"{plural(len(chosen), 'letter')}, {plural(pages, 'page')}: {path} and "
+        f"{path.with_suffix('.csv')}."
+    )
