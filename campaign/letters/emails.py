@@ -9,7 +9,7 @@ from functools import cache, lru_cache
 from jinja2 import FileSystemLoader, StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 
-from campaign.drafting.text import to_html
+from campaign.drafting.text import to_html, to_text
 from campaign.letters.models import Letter
 from campaign.letters.render import LETTERS_DIR, templates
 
@@ -34,6 +34,11 @@ def _statement_html(markdown: str) -> str:
     return to_html(markdown)
 
 
+@lru_cache(maxsize=16)
+def _statement_text(markdown: str) -> str:
+    return to_text(markdown)
+
+
 def email_body(letter: Letter, preface: str = "") -> EmailBody:
     """The letter as an email; `preface` is a short note above it (to the head who
     forwards it, for instance), shown apart from the letter itself."""
@@ -45,5 +50,11 @@ def email_body(letter: Letter, preface: str = "") -> EmailBody:
             **merge, statement_html=_statement_html(merge["statement_markdown"]), preface=preface
         )
     )
-    text = _text_templates().get_template("email.txt").render(**merge, preface=preface)
+    text = (
+        _text_templates()
+        .get_template("email.txt")
+        .render(
+            **merge, statement_text=_statement_text(merge["statement_markdown"]), preface=preface
+        )
+    )
     return EmailBody(subject=merge["campaign_title"], html=html, text=text.strip() + "\n")

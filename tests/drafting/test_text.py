@@ -182,3 +182,73 @@ def test_a_huge_paste_is_refused_but_the_limit_itself_is_accepted():
         text.normalise("x" * 100_001)
     with pytest.raises(text.StatementTooLong):
         text.sha256("x" * 1_000_000)
+
+
+def test_to_text_reads_as_plain_words_with_links_lists_and_headings():
+    statement = (
+        "# Fair funding\n\n"
+        "We, the **heads** of *Essex*, ask for a [fair review](https://example.org/x?a=1&b=2).\n\n"
+        "## What we ask\n\n"
+        "- a real-terms rise\n- **no** cuts\n\n"
+        "1. first\n2. second"
+    )
+    assert text.to_text(statement) == (
+        "Fair funding\n"
+        "============\n\n"
+        "We, the heads of Essex, ask for a fair review (https://example.org/x?a=1&b=2).\n\n"
+        "What we ask\n"
+        "-----------\n\n"
+        "- a real-terms rise\n- no cuts\n\n"
+        "1. first\n2. second"
+    )
+
+
+def test_to_text_shows_an_address_once_when_the_words_are_the_address():
+    assert text.to_text(
+        "See <https://example.org/a> or [https://example.org/b](https://example.org/b)."
+    ) == ("See https://example.org/a or https://example.org/b.")
+    assert text.to_text(
+        "Write to <office@example.org> or [the office](mailto:office@example.org)."
+    ) == ("Write to office@example.org or the office (office@example.org).")
+    assert text.to_text("[Our page](/public/a/b)") == "Our page (/public/a/b)"
+
+
+def test_to_text_keeps_only_the_words_of_a_link_to_an_unsafe_address():
+    for hostile in ("[click](javascript:alert(1))", "[click](JaVaScRiPt:alert(1))",
+                    "[click](data:text/html;base64,PHNjcmlwdD4=)"):  # fmt: skip
+        assert text.to_text(hostile) == "click"
+
+
+def test_to_text_quotes_code_html_breaks_and_escapes():
+    statement = (
+        "> We **must** act.\n>\n> Now.\n\n"
+        "Run `make check` &amp; \\*really\\* read it.\n"
+        "Same paragraph, next line.  \nAfter a hard break.\n\n"
+        "<div>raw block</div>\n\n"
+        "Some <b>bold</b> words.\n\n"
+        "3. third\n4. fourth\n\n"
+        "- one\n  - nested\n- two\n\n"
+        "---\n\n"
+        "    code block"
+    )
+    assert text.to_text(statement) == (
+        "    We must act.\n\n    Now.\n\n"
+        "Run make check & *really* read it.\n"
+        "Same paragraph, next line.\nAfter a hard break.\n\n"
+        "Some bold words.\n\n"
+        "3. third\n4. fourth\n\n"
+        "- one\n  - nested\n- two\n\n"
+        "* * *\n\n"
+        "    code block"
+    )
+
+
+def test_to_text_separates_the_items_of_a_loose_list_by_blank_lines():
+    assert text.to_text("- one\n\n- two\n\n  more") == "- one\n\n- two\n\n  more"
+
+
+@pytest.mark.parametrize("hostile", HOSTILE)
+def test_to_text_leaves_no_markup_behind(hostile):
+    plain = text.to_text(f"Before.\n\n{hostile}\n\nAfter.")
+    assert "](" not in plain and "<" not in plain and "\\" not in plain, plain
+    assert plain.startswith("Before.") and plain.endswith("After.")
