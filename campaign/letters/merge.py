@@ -61,10 +61,35 @@ def parent_merges(campaign: Campaign, threshold: int = DEFAULT_THRESHOLD) -> dic
     """One merge per signing school, keyed "school:<URN>"."""
     common = _common(campaign)
     standing = dao_standing(campaign.id)
-    by_la: dict[str, list[str]] = defaultdict(list)
-    for s in standing:
-        by_la[s.school.local_authority or "Other"].append(s.school.name)
     limited = len(standing) > threshold
+
+    def listed(schools: list) -> dict[int, str]:
+        # Namesakes in one list ("Glebe High School" twice) are told apart by the first of
+        # town, local authority and URN that differs between them all.
+        namesakes: dict[str, list] = defaultdict(list)
+        for school in schools:
+            namesakes[" ".join(school.name.split()).casefold()].append(school)
+        names = {school.id: school.name for school in schools}
+        for same in (group for group in namesakes.values() if len(group) > 1):
+            for field in ("town", "local_authority"):
+                places = [getattr(school, field).strip() for school in same]
+                if all(places) and len({p.casefold() for p in places}) == len(same):
+                    break
+            else:
+                places = [f"URN {school.urn}" for school in same]
+            for school, place in zip(same, places, strict=True):
+                names[school.id] = f"{school.name}, {place}"
+        return names
+
+    by_la_schools: dict[str, list] = defaultdict(list)
+    for s in standing:
+        by_la_schools[s.school.local_authority or "Other"].append(s.school)
+    # The list shown is the school's own LA when limited, else every signatory.
+    everyone = {} if limited else listed([s.school for s in standing])
+    by_la: dict[str, list[str]] = {}
+    for la, schools in by_la_schools.items():
+        names = listed(schools) if limited else everyone
+        by_la[la] = [names[school.id] for school in schools]
     merges = {}
     for s in standing:
         school = s.school
