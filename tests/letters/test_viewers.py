@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 
 import pikepdf
+import pypdfium2
 import pytest
 from sqlalchemy import select
 
@@ -52,7 +53,8 @@ def test_every_demo_letter_and_both_print_packs_open_in_every_viewer(app, tmp_pa
 def test_a_stamped_batch_of_500_opens_in_every_viewer(tmp_path):
     merges = [merge(i, address_lines=SEVEN_LINES[: 3 + i % 5] + ["SS14 1AA"]) for i in range(500)]
     letters = stamp.render_stamped("parents.html", merges)
-    viewers.assert_opens_everywhere({f"stamped-{i}": l.pdf for i, l in enumerate(letters)}, tmp_path)
+    pdfs = {f"stamped-{i}": letter.pdf for i, letter in enumerate(letters)}
+    viewers.assert_opens_everywhere(pdfs, tmp_path)
 
 
 @pytest.mark.parametrize("stamped", [True, False], ids=["stamped", "laid-out"])
@@ -64,15 +66,13 @@ def test_a_seven_line_address_and_150_cosignatories_open_in_every_viewer(tmp_pat
     if stamped:
         pdfs = {k: stamp.render_stamped("parents.html", [m])[0].pdf for k, m in letters.items()}
     else:
-        pdfs = {k: render.render_pdf(render.render_html("parents.html", m)) for k, m in letters.items()}
+        html = {k: render.render_html("parents.html", m) for k, m in letters.items()}
+        pdfs = {k: render.render_pdf(h) for k, h in html.items()}
     assert len(pikepdf.open(io.BytesIO(pdfs["150-schools"])).pages) >= 2
     viewers.assert_opens_everywhere(pdfs, tmp_path)
     # All seven lines are in the window, in order.
-    window = checks._window_lines  # noqa: SLF001
-    import pypdfium2
-
     page = pypdfium2.PdfDocument(pdfs["seven-lines"])[0]
-    assert window(page.get_textpage(), page.get_height()) == SEVEN_LINES
+    assert checks._window_lines(page.get_textpage(), page.get_height()) == SEVEN_LINES
 
 
 def test_stamped_text_is_read_in_order_address_first_signer_after_the_statement(tmp_path):
@@ -81,7 +81,8 @@ def test_stamped_text_is_read_in_order_address_first_signer_after_the_statement(
     path.write_bytes(letter.pdf)
     tagged = viewers.run("pdfinfo", "-struct-text", str(path)).stdout
     order = [tagged.index(words) for words in (
-        "Essex Heads", "Grace Vaughan, Principal", "Dear Parents and Carers", "We ask for fair funding",
-        "Yours faithfully", "Principal, School 1", "The schools that signed",
+        "Essex Heads", "Grace Vaughan, Principal", "Dear Parents and Carers",
+        "We ask for fair funding", "Yours faithfully", "Principal, School 1",
+        "The schools that signed",
     )]  # fmt: skip
     assert order == sorted(order), tagged

@@ -104,7 +104,8 @@ def zone_problems(path: Path) -> list[str]:
     problems = []
     for word, left, top, right, bottom in poppler_words(path):
         if not any(zone.holds(left, top, right, bottom) for zone in checks.FIRST_PAGE):
-            problems.append(f"{word!r} at {left:.1f}-{right:.1f} mm across, {top:.1f}-{bottom:.1f} down")
+            where = f"{left:.1f}-{right:.1f} mm across, {top:.1f}-{bottom:.1f} mm down"
+            problems.append(f"{word!r} at {where}")
     return problems
 
 
