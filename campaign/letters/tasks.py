@@ -23,6 +23,11 @@ def _write(campaign_id: int, audience: str, **state) -> None:
     huey.put(progress_key(campaign_id, audience), state)
 
 
+def mark_queued(campaign_id: int, audience: str) -> None:
+    """Record that a render was asked for, so the page shows it before a worker starts."""
+    _write(campaign_id, audience, state="queued", done=0, total=0, queued=time.time())
+
+
 @huey.task()
 def render_campaign_letters(campaign_id: int, audience: str) -> None:
     with app_context():

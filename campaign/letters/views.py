@@ -4,13 +4,25 @@ from __future__ import annotations
 
 import time
 
-from flask import Blueprint, Response, abort, flash, g, jsonify, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    url_for,
+)
 
 from campaign.directory.access import require
 from campaign.directory.models import Role
 from campaign.downloads import attachment
 from campaign.drafting.access import scope_to_campaign
 from campaign.extensions import db
+from campaign.formatting import plural
 from campaign.forms import ConfirmForm
 from campaign.letters import outputs, tasks
 from campaign.letters.emails import email_body
@@ -34,19 +46,45 @@ def audience_or_404(name: str) -> Audience:
         abort(404)
 
 
+# A render still queued after this long has no worker taking it: the page says so.
+QUEUED_TOO_LONG_S = 120
+
+
 def _status(audience: Audience) -> dict:
     state = tasks.read_progress(g.campaign.id, audience.value) or {}
+    name = state.get("state", "idle")
+    now = time.time()
     done, total = state.get("done", 0), state.get("total", 0)
-    elapsed = max(time.time() - state.get("started", time.time()), 0.001)
-    rate = done / elapsed if state.get("state") == "running" and done else None
+    elapsed = max(now - state.get("started", now), 0.001)
+    rate = done / elapsed if name == "running" and done else None
+    eta = round((total - done) / rate) if rate else None
+    waiting = round(now - state.get("queued", now)) if name == "queued" else 0
+    if name == "queued":
+        text = "Waiting to start…"
+    elif name == "running" and not total:
+        text = "Starting: gathering the signatures…"
+    elif name == "running":
+        text = f"Rendering: {done:,} of {plural(total, 'letter')}"
+        text += f" ({rate:,.1f} a second, about {plural(eta, 'second')} left)." if rate else "."
+    elif name == "done":
+        text = f"Rendered {plural(total, 'letter')}."
+    else:
+        text = "The letters were not rendered." if name == "failed" else ""
     return {
-        "state": state.get("state", "idle"),
+        "state": name,
         "done": done,
         "total": total,
         "per_s": round(rate, 1) if rate else None,
-        "eta_s": round((total - done) / rate) if rate else None,
+        "eta_s": eta,
+        "text": text,
+        "waiting_s": waiting,
+        "stale": waiting > QUEUED_TOO_LONG_S,
         "error": state.get("error", ""),
-        "finished": state.get("state") in (None, "done", "failed"),
+        "rendered": state.get("rendered"),
+        "unchanged": state.get("unchanged"),
+        "failing": state.get("failing"),
+        "seconds": state.get("seconds"),
+        "finished": name in ("idle", "done", "failed"),
     }
 
 
@@ -62,6 +100,10 @@ def index():
         letters=letters,
         status={a: _status(a) for a in Audience},
         in_outbox={a: bool(dao_keys(campaign.id, a)) for a in Audience},
+        # "Your details" is being added to auth; until it exists the warning has no link.
+        details_url=(
+            url_for("auth.details") if "auth.details" in current_app.view_functions else None
+        ),
         form=ConfirmForm(),
     )
 
@@ -75,6 +117,8 @@ def render(audience: str):
     if g.campaign.frozen_version_id is None:
         flash("Letters are made from the frozen text: open sign-off first.")
         return redirect(url_for("letters.index"))
+    # Queued before the job is, so the page shows it at once and a fast job overwrites it.
+    tasks.mark_queued(g.campaign.id, chosen.value)
     tasks.render_campaign_letters(g.campaign.id, chosen.value)
     return redirect(url_for("letters.index", _anchor=chosen.value))
 

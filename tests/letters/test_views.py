@@ -1,0 +1,171 @@
+"""The letters page as the lead reads it: the render job's progress, the mail-house
+check result and the warnings before rendering."""
+
+from __future__ import annotations
+
+import html
+import re
+import time
+
+import pytest
+
+from campaign.extensions import db, huey
+from campaign.letters import tasks
+from campaign.letters.models import Audience
+from campaign.letters.services import dao_letters, render_letters
+from tests.factories import sign_in
+from tests.signoff.conftest import BASE
+
+LETTERS = f"{BASE}/letters"
+
+
+@pytest.fixture(autouse=True)
+def no_progress_left_over():
+    """Progress lives in Huey's store, which outlives a test's tables: start and end empty."""
+    huey.flush()
+    yield
+    huey.flush()
+
+
+@pytest.fixture
+def queue(app):
+    """A real queue instead of running tasks inline: jobs wait until the test runs them."""
+    huey.immediate = False
+    huey.flush()
+    yield
+    huey.flush()
+    huey.immediate = True
+
+
+def read(client, path: str = "/") -> str:
+    """The page's text as a person reads it: entities decoded, tags and spaces collapsed."""
+    return words(html.unescape(client.get(f"{LETTERS}{path}").get_data(as_text=True)))
+
+
+def section(client, audience: str) -> str:
+    body = client.get(f"{LETTERS}/").get_data(as_text=True)
+    return html.unescape(re.search(rf'<section id="{audience}">(.*?)</section>', body, re.S)[1])
+
+
+def words(markup: str) -> str:
+    """Text without markup: inline tags vanish, block tags leave a space."""
+    markup = re.sub(r"</?(a|code|span|strong)\b[^>]*>", "", markup)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", markup))
+
+
+def test_render_shows_waiting_at_once_then_the_count_when_the_job_ends(client, signed, queue):
+    sign_in(client, signed["lead"])
+    assert client.post(f"{LETTERS}/mps/render").status_code == 302
+
+    mps = section(client, "mps")
+    assert "Waiting to start…" in mps and "<progress" in mps and "0 letters rendered" in mps
+    assert "Render the letters" not in mps  # no second job while one is waiting
+    assert "Waiting for a worker" not in mps
+    status = client.get(f"{LETTERS}/mps/status.json").get_json()
+    assert status["state"] == "queued" and status["finished"] is False
+    assert (status["done"], status["total"], status["stale"]) == (0, 0, False)
+    assert status["text"] == "Waiting to start…"
+    assert client.get(f"{LETTERS}/parents/status.json").get_json()["state"] == "idle"
+
+    huey.execute(huey.dequeue())  # the worker picks the job up and finishes it
+
+    status = client.get(f"{LETTERS}/mps/status.json").get_json()
+    assert (status["state"], status["done"], status["total"]) == ("done", 2, 2)
+    assert status["finished"] is True and status["rendered"] == 2
+    mps = words(section(client, "mps"))
+    assert "2 letters rendered" in mps and "Last render: 2 letters, 2 new or changed" in mps
+    assert "Waiting to start" not in mps and "Render again (only changed letters)" in mps
+
+
+def test_a_job_mid_way_shows_its_numbers_on_reload(client, signed):
+    sign_in(client, signed["lead"])
+    campaign_id = signed["campaign"].id
+    tasks._write(campaign_id, "parents", state="running", done=1, total=2, started=time.time() - 2)
+    status = client.get(f"{LETTERS}/parents/status.json").get_json()
+    assert (status["state"], status["done"], status["total"]) == ("running", 1, 2)
+    assert status["per_s"] and status["eta_s"] is not None and status["finished"] is False
+    assert status["text"].startswith("Rendering: 1 of 2 letters (")
+    parents = section(client, "parents")
+    assert 'value="1"' in parents and 'max="2"' in parents
+    assert "Rendering: 1 of 2 letters (" in parents and "Render the letters" not in parents
+
+
+def test_a_job_left_queued_asks_whether_a_worker_runs(client, signed):
+    sign_in(client, signed["lead"])
+    campaign_id = signed["campaign"].id
+    tasks._write(campaign_id, "mps", state="queued", done=0, total=0, queued=time.time() - 121)
+    status = client.get(f"{LETTERS}/mps/status.json").get_json()
+    assert status["stale"] is True and status["waiting_s"] >= 121 and not status["finished"]
+    mps = words(section(client, "mps"))
+    assert "Waiting for a worker: is make run (or campaign worker) running?" in mps
+    assert "Render the letters" in mps  # the lead can queue it again
+
+
+def test_a_failed_job_shows_its_error(client, signed):
+    sign_in(client, signed["lead"])
+    tasks._write(signed["campaign"].id, "mps", state="failed", error="No signing school has an MP.")
+    status = client.get(f"{LETTERS}/mps/status.json").get_json()
+    assert (status["state"], status["finished"]) == ("failed", True)
+    mps = words(section(client, "mps"))
+    assert "The letters were not rendered No signing school has an MP." in mps
+    assert "Render the letters" in mps
+
+
+def test_the_check_result_for_letters_that_pass_fail_or_are_not_checked(client, signed):
+    for audience in Audience:
+        render_letters(signed["campaign"], audience, processes=1)
+    parents = dao_letters(signed["campaign"].id, Audience.PARENTS)
+    mps = dao_letters(signed["campaign"].id, Audience.MPS)
+    for letter in parents:
+        letter.problems = []
+    failing, passing = mps
+    failing.problems = [
+        "Page 1: text outside the printable areas at 85 mm down: 'Dear Parents'",
+        "The address has no valid UK postcode on its last line",
+    ]
+    passing.problems = None
+    db.session.commit()
+    sign_in(client, signed["lead"])
+
+    parents_text = words(section(client, "parents"))
+    assert "✓ 2 letters ready for the post." in parents_text
+    assert parents_text.count("✓ Ready") == 2 and "fail" not in parents_text
+
+    mps_html = section(client, "mps")
+    mps_text = words(mps_html)
+    assert "1 of 2 letters fails the mail-house check and will not be sent or packed:" in mps_text
+    assert f'href="{LETTERS}/{failing.id}"' in mps_html
+    assert "text outside the printable areas at 85 mm down: 'Dear Parents'" in mps_text
+    assert "no valid UK postcode" in mps_text
+    assert "1 of 2 letters not checked yet" in mps_text
+    assert "Fails Page 1: text outside" in mps_text  # the table's Check column says why
+    assert "Not checked yet" in mps_text and "ready for the post" not in mps_text
+
+    failing.problems = None
+    db.session.commit()
+    mps_text = words(section(client, "mps"))
+    assert "Not checked yet: the mail-house check runs" in mps_text
+    assert "fails the mail-house check" not in mps_text
+
+
+def test_warnings_before_rendering_name_what_is_missing_and_where_to_add_it(client, signed):
+    sign_in(client, signed["lead"])
+    page = read(client)
+    assert (
+        "Your letterhead has no postal address or email yet: letters will go out without them."
+        " Add them on the Letterhead page." in page
+    )
+    assert 'href="/a/assoc-a/settings"' in client.get(f"{LETTERS}/").get_data(as_text=True)
+    assert "MP letters are signed with your name and role" in page  # Lena has no job title
+
+    signed["a"].address = "1 High Street\nChelmsford\nCM1 1AA"
+    db.session.commit()
+    page = read(client)
+    assert "Your letterhead has no email yet: letters will go out without it." in page
+
+    signed["a"].email = "office@a.example"
+    signed["lead"].job_title = "Chair"
+    db.session.commit()
+    page = read(client)
+    assert "Your letterhead has no" not in page
+    assert "MP letters are signed with your name and role" not in page
