@@ -147,7 +147,11 @@ def stamp_letter(body: bytes, address, signer, signer_page: int) -> bytes:
         _place(pdf, pdf.pages[0], pdf.copy_foreign(address), address_slot)
         _place(pdf, pdf.pages[signer_page], pdf.copy_foreign(signer), signer_slot)
         out = io.BytesIO()
-        pdf.save(out)
+        # Copy the body's compressed streams as they are: decoding and compressing
+        # them again was most of the cost. The version stays the body's own.
+        pdf.save(
+            out, stream_decode_level=pikepdf.StreamDecodeLevel.none, fix_metadata_version=False
+        )
         return out.getvalue()
 
 

@@ -53,6 +53,7 @@ def render_campaign_letters(campaign_id: int, audience: str) -> None:
             total=summary.total,
             rendered=summary.rendered,
             unchanged=summary.unchanged,
+            failing=summary.failing,
             started=started,
             seconds=summary.seconds,
         )

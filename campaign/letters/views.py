@@ -27,7 +27,7 @@ from campaign.forms import ConfirmForm
 from campaign.letters import outputs, tasks
 from campaign.letters.emails import email_body
 from campaign.letters.models import Audience, Letter
-from campaign.letters.services import dao_letters
+from campaign.letters.services import LettersError, dao_letters
 
 bp = Blueprint("letters", __name__, url_prefix="/a/<slug>/campaigns/<cslug>/letters")
 scope_to_campaign(bp)
@@ -168,11 +168,18 @@ def zip_all(audience: str):
 
 @bp.get("/<audience>/print-pack.pdf")
 def print_pack(audience: str):
-    pack, _ = outputs.print_pack(dao_letters(g.campaign.id, audience_or_404(audience)))
+    letters = dao_letters(g.campaign.id, audience_or_404(audience))
+    try:
+        pack, _ = outputs.print_pack(letters)
+    except LettersError as exc:
+        db.session.commit()  # keep the check's results
+        flash(str(exc))
+        return redirect(url_for("letters.index", _anchor=audience))
+    db.session.commit()
     return attachment(pack, "application/pdf", f"{g.campaign.slug}-{audience}-print-pack.pdf")
 
 
 @bp.get("/<audience>/print-manifest.csv")
 def print_manifest(audience: str):
-    _, manifest = outputs.print_pack(dao_letters(g.campaign.id, audience_or_404(audience)))
-    return attachment(manifest.encode(), "text/csv", f"{g.campaign.slug}-{audience}-manifest.csv")
+    body = outputs.manifest(dao_letters(g.campaign.id, audience_or_404(audience)))
+    return attachment(body.encode(), "text/csv", f"{g.campaign.slug}-{audience}-manifest.csv")
