@@ -15,10 +15,12 @@ from sqlalchemy import select
 
 from campaign.consultation.evidence import dao_answers, dao_questions
 from campaign.consultation.models import QuestionKind
+from campaign.directory.letterhead import logo_data_uri
 from campaign.directory.models import Constituency, Mp
 from campaign.drafting.models import Campaign
 from campaign.extensions import db
 from campaign.formatting import LONDON, plural
+from campaign.letters.render import DEFAULT_ACCENT
 from campaign.signoff.models import Signature
 from campaign.signoff.services import dao_standing, reference
 
@@ -39,6 +41,9 @@ def _common(campaign: Campaign) -> dict:
             "name": association.name,
             "address_lines": [line for line in association.address.splitlines() if line.strip()],
             "email": association.email,
+            # The logo travels inside the merge (and its hash), so a new logo re-renders.
+            "logo": logo_data_uri(association),
+            "accent": association.accent or DEFAULT_ACCENT,
         },
         "date": f"{today.day} {today:%B %Y}",
         "reference": code,
@@ -126,9 +131,11 @@ def _figure(question, total: Decimal, answered: int, signing: int) -> str:
         who = "the school" if signing == 1 else f"the {signing} schools"
     else:
         who = f"{answered} of the {signing} schools"
+    amount = f"£{total:,.0f}" if question.kind is QuestionKind.MONEY else f"{total.normalize():,f}"
+    if answered == 1:
+        return f"{question.prompt}: {who} in your constituency reports {amount}."
     if question.kind is QuestionKind.MONEY:
-        return f"{question.prompt}: {who} in your constituency report a combined £{total:,.0f}."
-    amount = format(total.normalize(), ",f")
+        return f"{question.prompt}: {who} in your constituency report a combined {amount}."
     return f"{question.prompt}: {who} in your constituency report {amount} in all."
 
 
@@ -148,8 +155,18 @@ def mp_merges(campaign: Campaign) -> dict[str, dict]:
         c.id: c
         for c in db.session.scalars(select(Constituency).where(Constituency.id.in_(list(seats))))
     }
-    lead = campaign.association.memberships
-    sender = next((m.user for m in lead if m.role.value == "lead"), None)
+    # Signed by the association's lead; with several, the first made, so every render agrees.
+    association = campaign.association
+    leads = sorted(
+        (m for m in association.memberships if m.role.value == "lead"), key=lambda m: m.id
+    )
+    sender = leads[0].user if leads else None
+    signed_as = {
+        # Never the email address: without a name, the association signs.
+        "name": (sender.name.strip() if sender else "") or association.name,
+        # The template adds ", <association name>".
+        "role": (sender.job_title.strip() if sender else "") or "Lead",
+    }
     merges = {}
     for seat_id, signatures in seats.items():
         seat = constituencies[seat_id]
@@ -198,10 +215,7 @@ def mp_merges(campaign: Campaign) -> dict[str, dict]:
             "pupils_text": f"{pupils:,}",
             "figures": figures,
             "signatory_count": len(standing),
-            "sender": {
-                "name": sender.display_name if sender else campaign.association.name,
-                "role": "Lead",
-            },
+            "sender": dict(signed_as),
             "summary": f"{plural(len(signatures), 'school')} in {seat.name}, "
             f"educating {pupils:,} pupils",
         }

@@ -45,6 +45,17 @@ def render_campaign_letters(campaign_id: int, audience: str) -> None:
         except LettersError as exc:
             _write(campaign_id, audience, state="failed", error=str(exc), started=started)
             return
+        except Exception:
+            # Never leave the page waiting on a job that has died; Huey logs the traceback.
+            db.session.rollback()
+            _write(
+                campaign_id,
+                audience,
+                state="failed",
+                error="An error on our side stopped the letters. Nothing was sent; try again.",
+                started=started,
+            )
+            raise
         _write(
             campaign_id,
             audience,

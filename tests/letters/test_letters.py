@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import io
 import json
+from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
 from campaign.cli import main
+from campaign.consultation.models import QuestionKind
 from campaign.directory.models import School
 from campaign.extensions import db
+from campaign.letters.merge import _figure
 from campaign.letters.models import Audience, Letter
 from campaign.letters.services import LettersError, dao_letters, render_letters
 from campaign.signoff import services
@@ -144,3 +148,28 @@ def test_batches_render_in_worker_processes_the_same(signed):
     letters = dao_letters(signed["campaign"].id, Audience.PARENTS)
     assert [x.recipient for x in letters] == ["school:900001", "school:900003"]
     assert all("We ask." in text_of(x) for x in letters)
+
+
+def test_a_school_without_a_local_authority_is_listed_without_an_empty_heading(signed):
+    signed["a"].cosignatory_limit = 1
+    saxon = db.session.scalar(select(School).where(School.urn == 900001))
+    saxon.local_authority = ""
+    db.session.commit()
+    render_letters(signed["campaign"], Audience.PARENTS, processes=1)
+    letters = {x.recipient: x for x in dao_letters(signed["campaign"].id, Audience.PARENTS)}
+    text = text_of(letters["school:900001"])
+    assert "Co-signing schools The statement" in text
+    assert "Co-signing schools in" not in text
+
+
+@pytest.mark.parametrize(
+    ("answered", "signing", "expected"),
+    [
+        (1, 1, "Deficit: the school in your constituency reports £12,000."),
+        (1, 3, "Deficit: 1 of the 3 schools in your constituency reports £12,000."),
+        (2, 2, "Deficit: the 2 schools in your constituency report a combined £12,000."),
+    ],
+)
+def test_mp_figures_agree_with_the_number_of_schools(answered, signing, expected):
+    question = SimpleNamespace(kind=QuestionKind.MONEY, prompt="Deficit")
+    assert _figure(question, Decimal(12000), answered, signing) == expected

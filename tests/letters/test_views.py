@@ -169,3 +169,18 @@ def test_warnings_before_rendering_name_what_is_missing_and_where_to_add_it(clie
     page = read(client)
     assert "Your letterhead has no" not in page
     assert "MP letters are signed with your name and role" not in page
+
+
+def test_a_job_that_dies_says_so_instead_of_running_for_ever(client, signed, queue, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(tasks, "render_letters", broken)
+    sign_in(client, signed["lead"])
+    client.post(f"{LETTERS}/mps/render")
+    task = huey.dequeue()
+    with pytest.raises(RuntimeError):
+        task.execute()
+    status = client.get(f"{LETTERS}/mps/status.json").get_json()
+    assert (status["state"], status["finished"]) == ("failed", True)
+    assert "error on our side" in words(section(client, "mps"))
