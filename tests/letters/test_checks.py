@@ -4,6 +4,7 @@ the CLI, the print pack and sending refuse letters that fail."""
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 import os
@@ -22,7 +23,9 @@ from campaign.extensions import db
 from campaign.letters import checks, outputs, stamp
 from campaign.letters.models import Audience
 from campaign.letters.services import LettersError, dao_letters, render_letters
+from tests.factories import sign_in
 from tests.letters.test_render import merge
+from tests.signoff.conftest import BASE
 
 MM = 72 / 25.4
 A4 = (210 * MM, 297 * MM)
@@ -193,3 +196,11 @@ def test_cli_pack_writes_the_print_pack_and_its_manifest(runner, signed, tmp_pat
     rows = list(csv.DictReader(out.with_suffix(".csv").open(encoding="utf-8")))
     assert [r["Recipient"] for r in rows] == [letter.recipient_name for letter in letters]
     assert f"2 letters, {pages} pages" in result.output
+
+
+def test_the_print_pack_page_refuses_a_failing_letter_with_a_message(client, broken):
+    sign_in(client, broken["lead"])
+    response = client.get(f"{BASE}/letters/parents/print-pack.pdf")
+    assert response.status_code == 302 and response.location.endswith("/letters/#parents")
+    page = client.get(response.location).get_data(as_text=True)
+    assert "1 letter fails the mail-house check: Saxon High" in html.unescape(page)

@@ -92,3 +92,18 @@ def test_render_from_the_page_runs_the_job_and_reports(client, signed):  # noqa:
     status = client.get(f"{LETTERS}/mps/status.json").get_json()
     assert (status["state"], status["done"], status["total"]) == ("done", 2, 2)
     assert len(dao_letters(signed["campaign"].id, Audience.MPS)) == 2
+
+
+@pytest.mark.parametrize("audience", list(Audience))
+def test_the_print_pack_and_manifest_download_from_the_letters_page(client, rendered, audience):
+    sign_in(client, rendered["lead"])
+    response = client.get(f"{LETTERS}/{audience.value}/print-pack.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert "attachment" in response.headers["Content-Disposition"]
+    letters = dao_letters(rendered["campaign"].id, audience)
+    expected = sum(letter.pages + letter.pages % 2 for letter in letters)
+    assert len(PdfReader(io.BytesIO(response.data)).pages) == expected
+    manifest = client.get(f"{LETTERS}/{audience.value}/print-manifest.csv")
+    assert manifest.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(manifest.get_data(as_text=True))))
+    assert [r["Recipient"] for r in rows] == [letter.recipient_name for letter in letters]
