@@ -1,7 +1,23 @@
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import EmailField, IntegerField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    IntegerField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+    ValidationError,
+)
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
+
+from campaign.directory.letterhead import (
+    MAX_LOGO_BYTES,
+    LetterheadError,
+    Logo,
+    checked_accent,
+    checked_logo,
+)
 
 CSV_ONLY = FileAllowed(["csv"], "The file must be a CSV file (ending .csv)")
 
@@ -52,4 +68,31 @@ class LetterheadForm(FlaskForm):
             NumberRange(min=1, max=100000, message="Give a number from 1 to 100,000"),
         ],
     )
+    # Not named "logo": with obj=association the field would be filled with the stored bytes.
+    logo_file = FileField(
+        "Logo (optional)",
+        validators=[FileAllowed(["png", "svg"], "The logo must be a PNG or SVG file")],
+        render_kw={"accept": ".png,.svg,image/png,image/svg+xml"},
+    )
+    remove_logo = BooleanField("Remove the logo")
+    accent = StringField("Accent colour", render_kw={"spellcheck": "false"})
     submit = SubmitField("Save letterhead")
+
+    max_logo_kb = MAX_LOGO_BYTES // 1024
+    new_logo: Logo | None = None
+
+    def validate_logo_file(self, field: FileField) -> None:
+        if not field.data:
+            return
+        if self.remove_logo.data:
+            raise ValidationError("Choose a new logo or tick “Remove the logo”, not both")
+        try:
+            self.new_logo = checked_logo(field.data.read(), field.data.filename or "")
+        except LetterheadError as error:
+            raise ValidationError(str(error)) from error
+
+    def validate_accent(self, field: StringField) -> None:
+        try:
+            field.data = checked_accent(field.data)
+        except LetterheadError as error:
+            raise ValidationError(str(error)) from error

@@ -6,7 +6,18 @@ user who is not a member gets 404, exactly as if it did not exist.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 
 from campaign.directory import services, tasks
@@ -18,6 +29,7 @@ from campaign.directory.imports import (
     dao_recent_import_jobs,
     import_status,
 )
+from campaign.directory.letterhead import PNG, SVG, update_letterhead
 from campaign.directory.models import Role
 from campaign.drafting.models import CampaignState
 from campaign.drafting.services import dao_campaigns
@@ -155,13 +167,37 @@ def settings():
     association = g.association
     form = LetterheadForm(obj=association)
     if form.validate_on_submit():
-        association.name = form.name.data.strip()
-        association.address = "\n".join(
-            line.strip() for line in (form.address.data or "").splitlines() if line.strip()
+        update_letterhead(
+            association,
+            name=form.name.data,
+            address=form.address.data,
+            email=form.email.data,
+            cosignatory_limit=form.cosignatory_limit.data,
+            accent=form.accent.data,
+            logo=form.new_logo,
+            remove_logo=form.remove_logo.data,
         )
-        association.email = (form.email.data or "").strip().lower()
-        association.cosignatory_limit = form.cosignatory_limit.data
         db.session.commit()
         flash("Letterhead saved. Render the letters again to use it.")
         return redirect(url_for("directory.settings"))
-    return render_template("directory/settings.html", form=form), 400 if form.errors else 200
+    return render_template(
+        "directory/settings.html", form=form, association=association
+    ), 400 if form.errors else 200
+
+
+@bp.get("/settings/logo")
+def settings_logo():
+    """The current logo, for the preview on the Letterhead page."""
+    require(Role.LEAD)
+    association = g.association
+    if not association.logo or association.logo_type not in (PNG, SVG):
+        abort(404)
+    response = Response(association.logo, mimetype=association.logo_type)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-cache"
+    if association.logo_type == SVG:
+        # Opened on its own, an SVG is a document: nothing in it may run or load.
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+        )
+    return response
