@@ -6,6 +6,7 @@ with the letter, so the PDF and the email body always come from the same facts.
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -15,7 +16,6 @@ from sqlalchemy import select
 
 from campaign.consultation.evidence import dao_answers, dao_questions
 from campaign.consultation.models import QuestionKind
-from campaign.directory.letterhead import logo_data_uri
 from campaign.directory.models import Constituency, Mp
 from campaign.drafting.models import Campaign
 from campaign.extensions import db
@@ -41,8 +41,9 @@ def _common(campaign: Campaign) -> dict:
             "name": association.name,
             "address_lines": [line for line in association.address.splitlines() if line.strip()],
             "email": association.email,
-            # The logo travels inside the merge (and its hash), so a new logo re-renders.
-            "logo": logo_data_uri(association),
+            # The logo's hash, not the logo: each letter keeps its merge data, and a new
+            # logo changes the hash so its letters render again (render adds the logo).
+            "logo_sha256": hashlib.sha256(association.logo).hexdigest() if association.logo else "",
             "accent": association.accent or DEFAULT_ACCENT,
         },
         "date": f"{today.day} {today:%B %Y}",

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from flask import current_app
 from sqlalchemy import select
 
+from campaign.directory.letterhead import logo_data_uri
 from campaign.drafting.models import Campaign
 from campaign.drafting.text import to_html
 from campaign.extensions import db
@@ -57,10 +58,14 @@ def letter_html(template: str, merge: dict) -> str:
     return render_html(template, {**merge, "statement_html": to_html(merge["statement_markdown"])})
 
 
-def _render_chunk(template: str, merge_list: list[dict]) -> list[tuple[bytes, int, list[str]]]:
+def _render_chunk(
+    template: str, merge_list: list[dict], logo: str = ""
+) -> list[tuple[bytes, int, list[str]]]:
     """Runs in a worker process: pure, no database. Parent letters share bodies and
     are stamped (see stamp.py); MP letters differ throughout and are laid out each.
+    `logo` is the association's logo as a data: URI, kept out of the stored merge data.
     Each letter comes back with what the mail-house check found wrong with it."""
+    merge_list = [{**m, "association": {**m["association"], "logo": logo}} for m in merge_list]
     if template == TEMPLATES[Audience.PARENTS]:
         with_html = [{**m, "statement_html": to_html(m["statement_markdown"])} for m in merge_list]
         letters = render_stamped(template, with_html)
@@ -128,6 +133,7 @@ def render_letters(
     db.session.commit()
 
     template = TEMPLATES[audience]
+    logo = logo_data_uri(campaign.association)
     chunks = [todo[i : i + batch] for i in range(0, len(todo), batch)]
     workers = processes or current_app.config.get("LETTER_PROCESSES") or os.cpu_count() or 1
 
@@ -149,12 +155,14 @@ def render_letters(
 
     if workers <= 1 or len(chunks) <= 1:
         for chunk in chunks:
-            save(chunk, _render_chunk(template, [m for _, m, _ in chunk]))
+            save(chunk, _render_chunk(template, [m for _, m, _ in chunk], logo))
     else:
         # forkserver: forking a threaded worker (Huey's consumer) could copy held locks.
         context = multiprocessing.get_context("forkserver")
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            futures = [pool.submit(_render_chunk, template, [m for _, m, _ in c]) for c in chunks]
+            futures = [
+                pool.submit(_render_chunk, template, [m for _, m, _ in c], logo) for c in chunks
+            ]
             for chunk, future in zip(chunks, futures, strict=True):
                 save(chunk, future.result())
     summary.failing = len(dao_failing(campaign.id, audience))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 
 import pikepdf
@@ -54,7 +55,9 @@ def test_parent_letters_show_the_logo_and_accent_and_pass_the_check(signed, kind
     summary = render_letters(signed["campaign"], Audience.PARENTS, processes=1)
     assert (summary.total, summary.rendered) == (2, 2)
     for letter in dao_letters(signed["campaign"].id, Audience.PARENTS):
-        assert letter.merge["association"]["logo"].startswith(f"data:{kind};base64,")
+        # The stored merge data holds the logo's hash, not its bytes (20,000 copies).
+        assert letter.merge["association"]["logo_sha256"] == hashlib.sha256(a.logo).hexdigest()
+        assert "logo" not in letter.merge["association"]
         assert letter.merge["association"]["accent"] == ACCENT
         assert check_pdf(letter.pdf) == [] and letter.problems == []
         # The logo at the top left (Notify's logo area), the accent on the letterhead's rule.
@@ -72,8 +75,17 @@ def test_parent_letters_show_the_logo_and_accent_and_pass_the_check(signed, kind
 def test_without_a_logo_letters_have_no_image_and_the_standard_accent(signed):
     render_letters(signed["campaign"], Audience.PARENTS, processes=1)
     [letter, *_] = dao_letters(signed["campaign"].id, Audience.PARENTS)
-    assert letter.merge["association"]["logo"] == ""
+    assert letter.merge["association"]["logo_sha256"] == ""
     assert letter.merge["association"]["accent"] == "#1d3557"
     assert check_pdf(letter.pdf) == []
     assert near(colour_at(letter.pdf, 40, 18), (255, 255, 255))
     assert near(colour_at(letter.pdf, 160, 10.6), (0x1D, 0x35, 0x57))
+
+
+def test_a_new_logo_renders_the_letters_again(signed):
+    render_letters(signed["campaign"], Audience.PARENTS, processes=1)
+    a = signed["a"]
+    a.logo, a.logo_type = png_logo(), "image/png"
+    db.session.commit()
+    summary = render_letters(signed["campaign"], Audience.PARENTS, processes=1)
+    assert (summary.rendered, summary.unchanged) == (2, 0)
