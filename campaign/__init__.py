@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import secrets
+
 from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import InternalServerError
 
 from campaign import config as settings
 from campaign.extensions import csrf, db, huey, limiter, login_manager, migrate
@@ -76,8 +79,32 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_error_pages(app: Flask) -> None:
-    def page(status: int, title: str, message: str):
-        return render_template("error.html", title=title, message=message), status
+    def page(status: int, title: str, message: str, reference: str | None = None):
+        html = render_template("error.html", title=title, message=message, reference=reference)
+        return html, status
+
+    def server_error(e: InternalServerError):
+        # Only what no other handler caught reaches here: a bug or an outage.
+        reference = secrets.token_hex(4).upper()
+        app.logger.exception(
+            "Unexpected error, reference %s", reference, exc_info=e.original_exception or e
+        )
+        try:
+            # A failed statement leaves the session unusable, and the page itself
+            # queries (the signed-in user for the header).
+            db.session.rollback()
+            return page(
+                500,
+                "Sorry, something went wrong",
+                "Nothing was changed. Go back and try again.",
+                reference,
+            )
+        except Exception:
+            app.logger.exception("The error page failed too, reference %s", reference)
+            text = f"Sorry, something went wrong. Nothing was changed. Reference {reference}"
+            return text, 500, {"Content-Type": "text/plain; charset=utf-8"}
+
+    app.register_error_handler(InternalServerError, server_error)
 
     app.register_error_handler(
         403, lambda e: page(403, "You cannot do that", "Your role does not allow this.")

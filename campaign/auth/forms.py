@@ -1,5 +1,5 @@
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, SubmitField
+from wtforms import EmailField, HiddenField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length
 
 
@@ -22,3 +22,28 @@ class ConfirmSignInForm(FlaskForm):
     """Just the CSRF token: the POST is what consumes the link."""
 
     submit = SubmitField("Continue")
+
+
+def _strip(value: str | None) -> str | None:
+    return " ".join(value.split()) if value else value
+
+
+class DetailsForm(FlaskForm):
+    """A person's name and role, as letters sign them."""
+
+    # Lengths are User.name's and User.job_title's columns.
+    name = StringField(
+        "Your name",
+        filters=[_strip],
+        validators=[
+            DataRequired("Enter your name"),
+            Length(max=200, message="Your name must be 200 characters or fewer"),
+        ],
+    )
+    job_title = StringField(
+        "Your role, as it appears on letters",
+        filters=[_strip],
+        validators=[Length(max=200, message="Your role must be 200 characters or fewer")],
+    )
+    next = HiddenField()
+    submit = SubmitField("Save your details")

@@ -23,6 +23,13 @@ def safe_next(path: str | None) -> str:
     return path
 
 
+def save_details(user: User, name: str, job_title: str) -> None:
+    """Save a person's name and role (what letters sign with) and commit."""
+    user.name = name.strip()
+    user.job_title = job_title.strip()
+    db.session.commit()
+
+
 def token_hash(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 

@@ -1,12 +1,14 @@
-"""Signing in by emailed link, and signing out."""
+"""Signing in by emailed link, signing out, and a person's own details."""
 
 from __future__ import annotations
+
+from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from campaign.auth import services, tasks
-from campaign.auth.forms import ConfirmSignInForm, SignInForm
+from campaign.auth.forms import ConfirmSignInForm, DetailsForm, SignInForm
 from campaign.directory.services import dao_headships_of
 from campaign.extensions import limiter
 
@@ -78,3 +80,26 @@ def index():
     if len(memberships) == 1:
         return redirect(url_for("directory.home", slug=memberships[0].association.slug))
     return render_template("auth/choose_association.html", memberships=memberships)
+
+
+def _came_from() -> str:
+    """Where to return after saving: ?next=, else the page of this app that linked here."""
+    if next_path := request.args.get("next"):
+        return services.safe_next(next_path)
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc != request.host or referrer.path == request.path:
+        return ""
+    return services.safe_next(referrer.path + (f"?{referrer.query}" if referrer.query else ""))
+
+
+@bp.route("/details", methods=["GET", "POST"])
+@login_required
+def details():
+    """Name and role, as letters sign them: every signed-in person can set their own."""
+    user = current_user._get_current_object()
+    form = DetailsForm(obj=user, data={"next": _came_from()} if request.method == "GET" else None)
+    if form.validate_on_submit():
+        services.save_details(user, form.name.data, form.job_title.data or "")
+        flash("Your details are saved.")
+        return redirect(services.safe_next(form.next.data) or url_for("auth.details"))
+    return render_template("auth/details.html", form=form), 400 if form.errors else 200

@@ -13,12 +13,13 @@ from sqlalchemy import select
 
 from campaign.cli import main
 from campaign.consultation.models import QuestionKind
-from campaign.directory.models import School
+from campaign.directory.models import Role, School
 from campaign.extensions import db
-from campaign.letters.merge import _figure
+from campaign.letters.merge import _figure, mp_merges
 from campaign.letters.models import Audience, Letter
 from campaign.letters.services import LettersError, dao_letters, render_letters
 from campaign.signoff import services
+from tests.factories import make_user
 
 
 def text_of(letter: Letter) -> str:
@@ -173,3 +174,34 @@ def test_a_school_without_a_local_authority_is_listed_without_an_empty_heading(s
 def test_mp_figures_agree_with_the_number_of_schools(answered, signing, expected):
     question = SimpleNamespace(kind=QuestionKind.MONEY, prompt="Deficit")
     assert _figure(question, Decimal(12000), answered, signing) == expected
+
+
+def test_mp_letters_are_signed_with_the_lead_s_name_and_role(signed):
+    signed["lead"].job_title = "Chair"
+    db.session.commit()
+    render_letters(signed["campaign"], Audience.MPS, processes=1)
+    for letter in dao_letters(signed["campaign"].id, Audience.MPS):
+        assert letter.merge["sender"] == {"name": "Lena Lead", "role": "Chair"}
+        assert "Yours sincerely, Lena Lead Chair, Association A" in text_of(letter)
+
+
+def test_with_several_leads_mp_letters_are_signed_by_the_first(signed):
+    make_user("later@a.example", "Larry Later", signed["a"], Role.LEAD).job_title = "Secretary"
+    [membership] = signed["lead"].memberships
+    for role in (Role.VIEWER, Role.LEAD):  # rewrites Lena's row: PostgreSQL now lists it last
+        membership.role = role
+        db.session.commit()
+    db.session.expire_all()
+    senders = {m["sender"]["name"] for m in mp_merges(signed["campaign"]).values()}
+    assert senders == {"Lena Lead"}
+
+
+def test_mp_letters_without_the_lead_s_name_or_role_never_show_the_email(signed):
+    merges = mp_merges(signed["campaign"])
+    assert {m["sender"]["role"] for m in merges.values()} == {"Lead"}  # "Lead, Association A"
+
+    signed["lead"].name = ""
+    db.session.commit()
+    merges = mp_merges(signed["campaign"])
+    assert {m["sender"]["name"] for m in merges.values()} == {"Association A"}
+    assert "lead@a.example" not in json.dumps(merges)
