@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from campaign.consultation.evidence import dao_answers, dao_questions
 from campaign.consultation.models import QuestionKind
-from campaign.directory.models import Constituency, Mp
+from campaign.directory.models import Constituency, Mp, User
 from campaign.drafting.models import Campaign
 from campaign.extensions import db
 from campaign.formatting import LONDON, plural
@@ -140,6 +140,15 @@ def _figure(question, total: Decimal, answered: int, signing: int) -> str:
     return f"{question.prompt}: {who} in your constituency report {amount} in all."
 
 
+def signing_lead(association) -> User | None:
+    """Who signs MP letters: the association's lead; with several, the first made,
+    so every render agrees."""
+    leads = sorted(
+        (m for m in association.memberships if m.role.value == "lead"), key=lambda m: m.id
+    )
+    return leads[0].user if leads else None
+
+
 def mp_merges(campaign: Campaign) -> dict[str, dict]:
     """One merge per constituency holding a signing school, keyed "constituency:<code>"."""
     common = _common(campaign)
@@ -156,12 +165,8 @@ def mp_merges(campaign: Campaign) -> dict[str, dict]:
         c.id: c
         for c in db.session.scalars(select(Constituency).where(Constituency.id.in_(list(seats))))
     }
-    # Signed by the association's lead; with several, the first made, so every render agrees.
     association = campaign.association
-    leads = sorted(
-        (m for m in association.memberships if m.role.value == "lead"), key=lambda m: m.id
-    )
-    sender = leads[0].user if leads else None
+    sender = signing_lead(association)
     signed_as = {
         # Never the email address: without a name, the association signs.
         "name": (sender.name.strip() if sender else "") or association.name,

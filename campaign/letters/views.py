@@ -8,7 +8,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     g,
     jsonify,
@@ -26,6 +25,7 @@ from campaign.formatting import plural
 from campaign.forms import ConfirmForm
 from campaign.letters import outputs, tasks
 from campaign.letters.emails import email_body
+from campaign.letters.merge import signing_lead
 from campaign.letters.models import Audience, Letter
 from campaign.letters.services import LettersError, dao_letters
 
@@ -100,10 +100,7 @@ def index():
         letters=letters,
         status={a: _status(a) for a in Audience},
         in_outbox={a: bool(dao_keys(campaign.id, a)) for a in Audience},
-        # "Your details" is being added to auth; until it exists the warning has no link.
-        details_url=(
-            url_for("auth.details") if "auth.details" in current_app.view_functions else None
-        ),
+        signer=signing_lead(g.association),
         form=ConfirmForm(),
     )
 

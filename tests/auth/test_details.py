@@ -117,7 +117,7 @@ def test_the_letters_page_sends_a_lead_without_a_role_here_and_back(client, sign
     letters = f"{BASE}/letters/"
     sign_in(client, signed["lead"])
     page = client.get(letters).get_data(as_text=True)
-    assert 'add them on <a href="/details">Your details</a>' in page
+    assert f'add them on <a href="/details?next={letters}">Your details</a>' in page
     form = client.get("/details", headers={"Referer": f"http://localhost{letters}"})
     assert f'value="{letters}"' in form.get_data(as_text=True)
     saved = client.post(

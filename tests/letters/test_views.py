@@ -9,11 +9,12 @@ import time
 
 import pytest
 
+from campaign.directory.models import Role
 from campaign.extensions import db, huey
 from campaign.letters import tasks
 from campaign.letters.models import Audience
 from campaign.letters.services import dao_letters, render_letters
-from tests.factories import sign_in
+from tests.factories import make_user, sign_in
 from tests.signoff.conftest import BASE
 
 LETTERS = f"{BASE}/letters"
@@ -169,6 +170,16 @@ def test_warnings_before_rendering_name_what_is_missing_and_where_to_add_it(clie
     page = read(client)
     assert "Your letterhead has no" not in page
     assert "MP letters are signed with your name and role" not in page
+
+
+def test_a_second_lead_is_told_who_signs_and_that_their_role_is_missing(client, signed):
+    second = make_user("second@a.example", "Sam Second", signed["a"], Role.LEAD)
+    second.job_title = "Vice-chair"
+    db.session.commit()
+    sign_in(client, second)
+    page = read(client)
+    assert "MP letters are signed by the first lead, " + signed["lead"].email in page
+    assert "signed with your name and role" not in page
 
 
 def test_a_job_that_dies_says_so_instead_of_running_for_ever(client, signed, queue, monkeypatch):
