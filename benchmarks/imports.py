@@ -3,8 +3,8 @@
     .venv/bin/python benchmarks/imports.py [N]        # N schools, default 20000
 
 Makes a fictional national register of N schools and its roster with
-../shared/data/make_register.py, then imports each twice (first import, then
-the idempotent re-import) on SQLite and, when TEST_DATABASE_URL is set, on
+benchmarks/make_register.py, then imports each twice (first import, then the
+idempotent re-import) on SQLite and, when TEST_DATABASE_URL is set, on
 PostgreSQL in a scratch schema. Prints rows per second and the ratios.
 """
 
@@ -19,7 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # for benchmarks.scratch
-MAKE_REGISTER = ROOT.parent / "shared" / "data" / "make_register.py"
+MAKE_REGISTER = ROOT / "benchmarks" / "make_register.py"
 os.environ.setdefault("CAMPAIGN_INSTANCE", tempfile.mkdtemp(prefix="campaign-bench-"))
 
 from flask_migrate import upgrade  # noqa: E402

@@ -26,7 +26,10 @@ from flask_migrate import upgrade  # noqa: E402
 from campaign import create_app  # noqa: E402
 from campaign.extensions import db  # noqa: E402
 
-DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+# The tests read only this tree: the demo files shipped with the package, and real
+# GIAS samples kept beside the tests (tests/data/SOURCES.md says where they come from).
+DEMO_DATA = Path(__file__).resolve().parent.parent / "campaign" / "data"
+SAMPLES = Path(__file__).resolve().parent / "data" / "gias-samples"
 IN_CI = os.environ.get("CI") == "true"
 
 

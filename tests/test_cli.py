@@ -18,10 +18,10 @@ from campaign.directory.models import (
     User,
 )
 from campaign.extensions import db
-from tests.conftest import DATA
+from tests.conftest import DEMO_DATA
 
-REGISTER = str(DATA / "demo" / "gias-east-of-england.csv")
-ROSTER = str(DATA / "demo" / "roster-essex-secondary-heads.csv")
+REGISTER = str(DEMO_DATA / "gias-east-of-england.csv")
+ROSTER = str(DEMO_DATA / "roster-essex-secondary-heads.csv")
 
 
 def run(runner, *args):

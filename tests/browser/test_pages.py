@@ -105,10 +105,10 @@ def test_skip_link_moves_focus_to_main(demo, live_server, new_page):
 def test_import_progress_page_updates_itself(demo, live_server, new_page, link_for):
     from campaign.directory.imports import create_import_job, run_import_job
     from campaign.directory.services import association_by_slug
-    from tests.conftest import DATA
+    from tests.conftest import DEMO_DATA
 
     lead = user("lead@demo.example")
-    data = (DATA / "demo" / "roster-essex-secondary-heads.csv").read_bytes()
+    data = (DEMO_DATA / "roster-essex-secondary-heads.csv").read_bytes()
     job = create_import_job(association_by_slug("essex-heads"), lead, "roster", "roster.csv", data)
     db.session.commit()  # queued, not yet run: no worker in this test
     page = new_page()

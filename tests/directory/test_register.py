@@ -10,11 +10,10 @@ from campaign.directory.models import School, SchoolMembership
 from campaign.directory.mps import import_mps, packaged_results
 from campaign.directory.register import import_register
 from campaign.extensions import db
-from tests.conftest import DATA
+from tests.conftest import DEMO_DATA, SAMPLES
 from tests.factories import make_association
 
-DEMO = DATA / "demo" / "gias-east-of-england.csv"
-SAMPLES = DATA / "raw" / "gias-samples"
+DEMO = DEMO_DATA / "gias-east-of-england.csv"
 
 
 def gias(rows: list[dict], encoding: str = "cp1252") -> bytes:

@@ -8,11 +8,11 @@ from campaign.directory.models import Headship, Membership, Role, School, User
 from campaign.directory.register import import_register
 from campaign.directory.roster import import_roster
 from campaign.extensions import db
-from tests.conftest import DATA
+from tests.conftest import DEMO_DATA
 from tests.factories import make_association, make_school, make_user
 
-REGISTER = DATA / "demo" / "gias-east-of-england.csv"
-ROSTER = DATA / "demo" / "roster-essex-secondary-heads.csv"
+REGISTER = DEMO_DATA / "gias-east-of-england.csv"
+ROSTER = DEMO_DATA / "roster-essex-secondary-heads.csv"
 
 
 def demo_members():

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from campaign.directory.imports import run_import_job
 from campaign.directory.models import ImportJob, ImportState, Role, School, SchoolMembership
 from campaign.extensions import db
-from tests.conftest import DATA
+from tests.conftest import DEMO_DATA
 from tests.factories import (
     make_association,
     make_constituency,
@@ -118,7 +118,7 @@ def upload(client, kind: str, content: bytes, **fields):
 
 def test_lead_uploads_register_and_roster_and_sees_the_summary(client, two_associations):
     sign_in(client, two_associations["lead_a"])
-    register = (DATA / "demo" / "gias-east-of-england.csv").read_bytes()
+    register = (DEMO_DATA / "gias-east-of-england.csv").read_bytes()
     response = upload(
         client,
         "register",
@@ -129,7 +129,7 @@ def test_lead_uploads_register_and_roster_and_sees_the_summary(client, two_assoc
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert 'data-count="read">245<' in page and 'data-count="added">21<' in page
-    roster = (DATA / "demo" / "roster-essex-secondary-heads.csv").read_bytes()
+    roster = (DEMO_DATA / "roster-essex-secondary-heads.csv").read_bytes()
     page = upload(client, "roster", roster).get_data(as_text=True)
     assert 'data-count="read">84<' in page
     assert "is not a member school of Association A" in page  # Essex rows are not members here
@@ -149,7 +149,7 @@ def test_upload_of_a_wrong_file_is_refused_and_changes_nothing(client, two_assoc
 
 def test_import_runs_as_a_job_with_a_status_page_and_json(client, two_associations):
     sign_in(client, two_associations["lead_a"])
-    register = (DATA / "demo" / "gias-east-of-england.csv").read_bytes()
+    register = (DEMO_DATA / "gias-east-of-england.csv").read_bytes()
     response = client.post(
         "/a/assoc-a/imports",
         data={
