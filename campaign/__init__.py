@@ -9,6 +9,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import InternalServerError
 
 from campaign import config as settings
+from campaign import security
 from campaign.extensions import csrf, db, huey, limiter, login_manager, migrate
 
 
@@ -25,6 +26,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_blueprints(app)
     register_error_pages(app)
     register_template_helpers(app)
+    security.init_app(app)
     return app
 
 
@@ -40,11 +42,9 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message = "Sign in to see that page."
     huey.immediate = app.config.get("TASKS_IMMEDIATE", False)
 
-    @login_manager.user_loader
-    def load_user(user_id: str):
-        from campaign.directory.services import dao_user
+    from campaign.auth.services import load_session_user
 
-        return dao_user(int(user_id))
+    login_manager.user_loader(load_session_user)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -77,5 +77,9 @@ def from_environment() -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SAMESITE": "Lax",
-        "WTF_CSRF_TIME_LIMIT": None,
+        # Sign-in never sets a remember-me cookie, and one alone would not sign in:
+        # the user loader wants the session's version (auth.services.load_session_user).
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        # A form left open longer than a working day asks to be reloaded.
+        "WTF_CSRF_TIME_LIMIT": 8 * 3600,
     }

@@ -4,23 +4,52 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import unicodedata
 from datetime import UTC, datetime, timedelta
+from urllib.parse import unquote, urlsplit
 
-from flask import current_app
+from flask import current_app, session
+from flask_login import login_user, logout_user
 from sqlalchemy import select, update
 
 from campaign.auth.models import LoginToken
 from campaign.directory.models import User
+from campaign.directory.services import dao_user
 from campaign.extensions import db
 from campaign.mail import Email, mail_client
 
+MAX_NEXT = 500  # LoginToken.next_path's column
+
 
 def safe_next(path: str | None) -> str:
-    """A path inside this app to return to after signing in, or "" (no open redirects)."""
-    path = (path or "").strip()
-    if not path.startswith("/") or path.startswith("//") or "\\" in path or len(path) > 500:
+    """A path on this site to return to after signing in, or "" (no open redirects).
+
+    Refused: anything not starting with one "/", a backslash, a space, a control or
+    invisible character, non-ASCII, or any of these once percent-decoded (browsers
+    decode some escapes and drop tabs and newlines before they read a Location).
+    """
+    if not path or len(path) > MAX_NEXT or not (path.isascii() and _is_local(path)):
         return ""
-    return path
+    if " " in path:
+        return ""
+    seen = path
+    for _ in range(3):  # "%252F" is "%2F" once decoded and "/" twice
+        decoded = unquote(seen)
+        if decoded == seen:
+            return path
+        if not _is_local(decoded):
+            return ""
+        seen = decoded
+    return ""  # still escaped after three rounds: no real page needs that
+
+
+def _is_local(path: str) -> bool:
+    if not path.startswith("/") or path[1:2] in ("/", "\\") or "\\" in path:
+        return False
+    if any(unicodedata.category(ch)[0] in "CZ" and ch != " " for ch in path):
+        return False  # control, format (zero-width, bidi), separators other than a space
+    parts = urlsplit(path)
+    return not parts.scheme and not parts.netloc
 
 
 def save_details(user: User, name: str, job_title: str) -> None:
@@ -28,6 +57,32 @@ def save_details(user: User, name: str, job_title: str) -> None:
     user.name = name.strip()
     user.job_title = job_title.strip()
     db.session.commit()
+
+
+def start_session(user: User) -> None:
+    """Sign the person in on a fresh session: nothing from before (a planted
+    cookie, an old CSRF token) carries over, and it holds their session version."""
+    session.clear()
+    login_user(user)
+    session["session_version"] = user.session_version
+
+
+def end_sessions(user: User) -> None:
+    """Sign out here and everywhere: every session holding the old version stops working."""
+    db.session.execute(
+        update(User).where(User.id == user.id).values(session_version=User.session_version + 1)
+    )
+    db.session.commit()
+    logout_user()
+    session.clear()
+
+
+def load_session_user(user_id: str) -> User | None:
+    """The signed-in user of this session, or None if it was ended by signing out."""
+    user = dao_user(int(user_id))
+    if user is None or session.get("session_version") != user.session_version:
+        return None
+    return user
 
 
 def token_hash(raw: str) -> str:

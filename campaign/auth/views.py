@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 
 from campaign.auth import services, tasks
 from campaign.auth.forms import ConfirmSignInForm, DetailsForm, SignInForm
@@ -59,14 +59,15 @@ def consume(token: str):
     login_token = services.consume_token(token)
     if login_token is None:
         return render_template("auth/link_expired.html"), 410
-    login_user(login_token.user)
-    return redirect(login_token.next_path or url_for("auth.index"))
+    services.start_session(login_token.user)
+    # Checked again: a link issued before safe_next refused something must not slip by.
+    return redirect(services.safe_next(login_token.next_path) or url_for("auth.index"))
 
 
 @bp.post("/sign-out")
 @login_required
 def sign_out():
-    logout_user()
+    services.end_sessions(current_user._get_current_object())
     flash("You have signed out.")
     return redirect(url_for("auth.sign_in"))
 

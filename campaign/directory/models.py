@@ -63,6 +63,9 @@ class User(UserMixin, db.Model):
     # The person's role as letters show it under their name ("Chair", "Headteacher").
     job_title: Mapped[str] = mapped_column(String(200), default="", server_default="")
     created: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
+    # Stored in the session at sign-in and checked on every request: signing out
+    # adds one, so every session of this person, copied cookies too, stops working.
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="user")
 

@@ -28,6 +28,7 @@ from campaign.letters.emails import email_body
 from campaign.letters.merge import signing_lead
 from campaign.letters.models import Audience, Letter
 from campaign.letters.services import LettersError, dao_letters
+from campaign.security import EMAIL_PREVIEW_POLICY
 
 bp = Blueprint("letters", __name__, url_prefix="/a/<slug>/campaigns/<cslug>/letters")
 scope_to_campaign(bp)
@@ -147,7 +148,10 @@ def show(letter_id: int):
 
 @bp.get("/<int:letter_id>/email.html")
 def email_html(letter_id: int):
-    return Response(email_body(_letter(letter_id)).html, mimetype="text/html")
+    response = Response(email_body(_letter(letter_id)).html, mimetype="text/html")
+    # Inline styles, as an email needs; nothing runs, loads or submits.
+    response.headers["Content-Security-Policy"] = EMAIL_PREVIEW_POLICY
+    return response
 
 
 @bp.get("/<int:letter_id>.pdf")

@@ -212,12 +212,3 @@ def test_the_link_returns_to_the_page_that_asked_for_sign_in(client, member, out
     client.post("/sign-in", data={"email": "jane@oakfield.example", "next": "/a/essex/"})
     [link] = links_in(outbox()[-1])
     assert client.post(path_of(link)).location == "/a/essex/"
-
-
-@pytest.mark.parametrize(
-    "target", ["//evil.example/", "https://evil.example/", "/\\\\evil.example"]
-)
-def test_no_open_redirects_after_sign_in(client, member, outbox, target):
-    client.post("/sign-in", data={"email": "jane@oakfield.example", "next": target})
-    [link] = links_in(outbox()[-1])
-    assert client.post(path_of(link)).location == "/"
