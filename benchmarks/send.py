@@ -90,7 +90,8 @@ def build_campaign(n: int) -> Campaign:
         for s in range(SEATS)
     ])  # fmt: skip
     bulk(School, [
-        {"urn": 100000 + i, "name": f"School {i}", "local_authority": f"LA {i % AUTHORITIES}",
+        {"association_id": association.id, "urn": 100000 + i, "name": f"School {i}",
+         "local_authority": f"LA {i % AUTHORITIES}",
          "street": f"{i} High Street", "town": "Town", "postcode": "AB1 2CD",
          "pupils": 300 + i % 1200, "constituency_code": f"E14{i % SEATS:06d}",
          "constituency_id": seats[f"E14{i % SEATS:06d}"]}

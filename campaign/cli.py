@@ -64,6 +64,8 @@ def _finish(run, as_json: bool) -> ImportSummary:
         )
         for rejection in summary.rejected:
             click.echo(f"  line {rejection['line']}: {rejection['reason']}", err=True)
+        for note in summary.notes:
+            click.echo(f"  line {note['line']}: {note['note']}", err=True)
     return summary
 
 

@@ -15,7 +15,6 @@ from campaign.directory.models import (
     Headship,
     Role,
     School,
-    SchoolMembership,
     User,
 )
 from campaign.directory.mps import import_mps, packaged_results
@@ -40,8 +39,7 @@ def _demo_mp_emails(association) -> None:
     seats = db.session.scalars(
         select(Constituency)
         .join(School, School.constituency_id == Constituency.id)
-        .join(SchoolMembership, SchoolMembership.school_id == School.id)
-        .where(SchoolMembership.association_id == association.id)
+        .where(School.association_id == association.id)
         .distinct()
     )
     for seat in seats:

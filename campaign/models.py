@@ -19,7 +19,6 @@ from campaign.directory.models import (
     Mp,
     Role,
     School,
-    SchoolMembership,
     User,
 )
 from campaign.drafting.models import Campaign, StatementVersion
@@ -49,7 +48,6 @@ __all__ = [
     "Mp",
     "Role",
     "School",
-    "SchoolMembership",
     "Signature",
     "Suppression",
     "User",

@@ -17,7 +17,6 @@ from campaign.directory.models import (
     Mp,
     Role,
     School,
-    SchoolMembership,
     User,
 )
 from campaign.extensions import db
@@ -51,15 +50,14 @@ def make_constituency(code: str = "E14001077", name: str = "Basildon and Billeri
     return seat
 
 
-def make_school(association=None, urn: int | None = None, **fields) -> School:
+def make_school(association, urn: int | None = None, **fields) -> School:
+    """A member school of the association: its own copy of the school's register facts."""
     fields.setdefault("name", "Test School")
     # A postal address the window envelope accepts (3 to 7 lines, a postcode last).
     if not any(fields.get(k) for k in ("street", "town", "postcode")):
         fields.update(street="1 School Lane", town="Basildon", postcode="SS14 1AA")
-    school = School(urn=urn or 800000 + next(_ids), **fields)
+    school = School(association_id=association.id, urn=urn or 800000 + next(_ids), **fields)
     db.session.add(school)
-    if association is not None:
-        db.session.add(SchoolMembership(school=school, association_id=association.id))
     db.session.flush()
     return school
 

@@ -53,9 +53,12 @@ def _is_local(path: str) -> bool:
 
 
 def save_details(user: User, name: str, job_title: str) -> None:
-    """Save a person's name and role (what letters sign with) and commit."""
+    """Save a person's name and role (what letters sign with) and commit.
+
+    From now on no association's roster changes this person's name."""
     user.name = name.strip()
     user.job_title = job_title.strip()
+    user.details_saved = datetime.now(UTC)
     db.session.commit()
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import joinedload
 
 from campaign.consultation.models import EvidenceAnswer, EvidenceQuestion, QuestionKind
 from campaign.consultation.services import require_open
-from campaign.directory.models import School, SchoolMembership, User
+from campaign.directory.models import School, User
 from campaign.downloads import csv_writer
 from campaign.drafting.models import Campaign
 from campaign.extensions import db
@@ -209,12 +209,11 @@ def totals(campaign: Campaign, question: EvidenceQuestion, by: str) -> list[Grou
     how many answered, the sum and mean (numbers and money) or yes count."""
     rows = db.session.execute(
         select(School, EvidenceAnswer)
-        .join(SchoolMembership, SchoolMembership.school_id == School.id)
         .outerjoin(
             EvidenceAnswer,
             (EvidenceAnswer.school_id == School.id) & (EvidenceAnswer.question_id == question.id),
         )
-        .where(SchoolMembership.association_id == campaign.association_id)
+        .where(School.association_id == campaign.association_id)
         .options(joinedload(School.constituency))
     ).all()
     groups: dict[str, GroupTotal] = {}
@@ -252,8 +251,7 @@ def dao_member_schools(association_id: int) -> list[School]:
     return list(
         db.session.scalars(
             select(School)
-            .join(SchoolMembership, SchoolMembership.school_id == School.id)
-            .where(SchoolMembership.association_id == association_id)
+            .where(School.association_id == association_id)
             .options(joinedload(School.constituency))
             .order_by(School.name)
         )

@@ -17,7 +17,7 @@ from campaign.consultation.models import (
     Stance,
     StanceKind,
 )
-from campaign.directory.models import Headship, School, SchoolMembership, User
+from campaign.directory.models import Headship, School, User
 from campaign.directory.services import dao_member_schools_not_in
 from campaign.drafting import text
 from campaign.drafting.models import Campaign, CampaignState, StatementVersion
@@ -152,7 +152,7 @@ class Tally:
 def tally(campaign: Campaign) -> Tally:
     """Current stances counted, with every member school not yet answering."""
     members = db.session.scalar(
-        select(func.count()).where(SchoolMembership.association_id == campaign.association_id)
+        select(func.count(School.id)).where(School.association_id == campaign.association_id)
     )
     stances = list(dao_latest_stances(campaign.id).values())
     counts = {kind.value: 0 for kind in StanceKind}

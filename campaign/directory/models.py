@@ -62,6 +62,9 @@ class User(UserMixin, db.Model):
     name: Mapped[str] = mapped_column(String(200), default="")
     # The person's role as letters show it under their name ("Chair", "Headteacher").
     job_title: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # When the person last saved their own name and job title (Your details).
+    # From then on no roster changes their name: see roster.py.
+    details_saved: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
     # Stored in the session at sign-in and checked on every request: signing out
     # adds one, so every session of this person, copied cookies too, stops working.
@@ -134,10 +137,18 @@ class Mp(db.Model):
 
 
 class School(db.Model):
-    """An establishment from the DfE register (GIAS), shared reference data keyed by URN."""
+    """An association's own copy of a school's facts from the DfE register (GIAS).
+
+    Each association holds its own row for each member school, keyed by
+    (association, URN): the association's register import writes only its own
+    rows, so nothing one association uploads changes what another sees or sends.
+    A school in two associations is two rows with the same URN.
+    """
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    urn: Mapped[int] = mapped_column(Integer, unique=True)
+    # Indexed by the unique (association, URN) constraint below.
+    association_id: Mapped[int] = mapped_column(ForeignKey("association.id", ondelete="CASCADE"))
+    urn: Mapped[int] = mapped_column(Integer)
     name: Mapped[str] = mapped_column(String(200))
     type: Mapped[str] = mapped_column(String(100), default="")
     phase: Mapped[str] = mapped_column(String(50), default="")
@@ -161,10 +172,14 @@ class School(db.Model):
         ForeignKey("constituency.id", ondelete="SET NULL"), index=True
     )
 
+    association: Mapped[Association] = relationship()
     constituency: Mapped[Constituency | None] = relationship()
     headships: Mapped[list[Headship]] = relationship(back_populates="school")
 
-    __table_args__ = (CheckConstraint("urn > 0", name="urn_positive"),)
+    __table_args__ = (
+        UniqueConstraint("association_id", "urn"),
+        CheckConstraint("urn > 0", name="urn_positive"),
+    )
 
     @property
     def address_lines(self) -> list[str]:
@@ -176,21 +191,6 @@ class School(db.Model):
         return " ".join(
             p for p in (self.head_title, self.head_first_name, self.head_last_name) if p
         )
-
-
-class SchoolMembership(db.Model):
-    """A school belongs to an association."""
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"))
-    association_id: Mapped[int] = mapped_column(
-        ForeignKey("association.id", ondelete="CASCADE"), index=True
-    )
-    joined: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
-
-    school: Mapped[School] = relationship()
-
-    __table_args__ = (UniqueConstraint("school_id", "association_id"),)
 
 
 class Headship(db.Model):

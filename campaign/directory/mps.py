@@ -11,15 +11,25 @@ from importlib import resources
 
 from sqlalchemy import select, update
 
-from campaign.directory.csvfile import ImportSummary, column, read_rows
+from campaign.directory.csvfile import (
+    ImportSummary,
+    column,
+    column_limits,
+    read_rows,
+    too_long,
+)
 from campaign.directory.models import Constituency, Mp, School
 from campaign.directory.roster import normalise_email
 from campaign.extensions import db
 
 REQUIRED = ["ONS ID", "Constituency name"]
-ONS_CODE = re.compile(r"^[ENSW]\d{8}$")
+ONS_CODE = re.compile(r"[ENSW][0-9]{8}")  # ASCII digits: \d also takes "²"
 SEAT_COLUMNS = {"region": "Region name", "country": "Country name"}
 MP_COLUMNS = {"first_name": "Member first name", "last_name": "Member surname"}
+SEAT_LABELS = {"name": "Constituency name", **SEAT_COLUMNS}
+MP_LABELS = {**MP_COLUMNS, "party": "First party", "email": "Email"}
+SEAT_LIMITS = column_limits(Constituency.__table__, SEAT_LABELS)
+MP_LIMITS = column_limits(Mp.__table__, MP_LABELS)
 
 # The results file names parties by abbreviation; letters want the full name.
 PARTIES = {
@@ -58,11 +68,12 @@ def import_mps(data: bytes) -> ImportSummary:
     summary = ImportSummary()
     constituencies = {c.ons_code: c for c in db.session.scalars(select(Constituency))}
     seen: dict[str, int] = {}
-    for line, row in read_rows(data, REQUIRED, "an MPs file (ONS ID, Constituency name)"):
+    what = "an MPs file (ONS ID, Constituency name)"
+    for line, row in read_rows(data, REQUIRED, what, summary):
         summary.read += 1
         code, name = row["ONS ID"].upper(), row["Constituency name"]
-        if not ONS_CODE.match(code):
-            summary.reject(line, f'ONS ID "{row["ONS ID"]}" is not a constituency code.')
+        if not ONS_CODE.fullmatch(code):
+            summary.reject(line, f'ONS ID "{row["ONS ID"][:20]}" is not a constituency code.')
             continue
         if not name:
             summary.reject(line, f"{code} has no constituency name.")
@@ -76,7 +87,7 @@ def import_mps(data: bytes) -> ImportSummary:
             try:
                 email = normalise_email(email)
             except ValueError as exc:
-                summary.reject(line, f'Email "{email}" is not valid: {exc}')
+                summary.reject(line, f'Email "{email[:80]}" is not valid: {exc}')
                 continue
         wanted_seat = {"name": name, **_given(row, SEAT_COLUMNS)}
         wanted_mp = _given(row, MP_COLUMNS)
@@ -85,6 +96,10 @@ def import_mps(data: bytes) -> ImportSummary:
             wanted_mp["party"] = PARTIES.get(party, party)
         if email:
             wanted_mp["email"] = email
+        problem = too_long(wanted_seat, SEAT_LIMITS, SEAT_LABELS)
+        if problem := problem or too_long(wanted_mp, MP_LIMITS, MP_LABELS):
+            summary.reject(line, problem)
+            continue
 
         seat = constituencies.get(code)
         if seat is None:

@@ -6,8 +6,16 @@ from collections.abc import Callable, Iterable
 
 from sqlalchemy import select
 
-from campaign.directory.csvfile import PROGRESS_EVERY, ImportSummary, column, read_rows
-from campaign.directory.models import Association, Constituency, School, SchoolMembership
+from campaign.directory.csvfile import (
+    PROGRESS_EVERY,
+    ImportSummary,
+    column,
+    column_limits,
+    read_rows,
+    too_long,
+    whole_number,
+)
+from campaign.directory.models import Association, Constituency, School
 from campaign.extensions import db
 
 # School attribute -> GIAS column header. Read by name: layouts since 2018 have
@@ -33,6 +41,12 @@ GIAS_COLUMNS = {
 }
 REQUIRED = ["URN", "EstablishmentName"]
 CLOSED = "closed"
+# URNs are six digits today; anything past eight is not a URN (and would not
+# fit the integer column).
+MAX_URN = 99_999_999
+# The largest school in England has under 5,000 pupils.
+MAX_PUPILS = 1_000_000
+LIMITS = column_limits(School.__table__, GIAS_COLUMNS)
 
 
 def import_register(
@@ -45,15 +59,17 @@ def import_register(
 ) -> ImportSummary:
     """Add or update the association's member schools from a GIAS file, in one transaction.
 
-    Raises ImportRefused (and writes nothing) when the file is not a GIAS file.
-    The caller commits.
+    Writes only this association's own copies of the schools: another
+    association holding the same URN keeps its own facts. A bad row is
+    rejected with its line and the rest imported; raises ImportRefused (and
+    writes nothing) when the file is not a GIAS file. The caller commits.
     """
     summary = ImportSummary()
     wanted_las = {la.strip().lower() for la in local_authorities if la.strip()}
     wanted_phase = phase.strip().lower() if phase else None
     rows: dict[int, tuple[int, dict]] = {}
 
-    for line, row in read_rows(data, REQUIRED, "a GIAS schools register file"):
+    for line, row in read_rows(data, REQUIRED, "a GIAS schools register file", summary):
         summary.read += 1
         if progress and summary.read % PROGRESS_EVERY == 0:
             progress(summary.read)
@@ -66,65 +82,57 @@ def import_register(
             summary.skipped += 1
             continue
         urn_text = row["URN"]
-        if not urn_text.isdigit() or int(urn_text) == 0:
-            summary.reject(line, f'URN "{urn_text}" is not a number.')
+        urn = whole_number(urn_text, MAX_URN)
+        if not urn:
+            summary.reject(line, f'URN "{urn_text[:20]}" is not a number.')
             continue
         if not fields["name"]:
             summary.reject(line, f"URN {urn_text} has no EstablishmentName.")
             continue
-        urn = int(urn_text)
         if urn in rows:
             summary.reject(line, f"URN {urn} appears again (first on line {rows[urn][0]}).")
             continue
-        fields["pupils"] = _count(column(row, "NumberOfPupils"))
-        fields["constituency_code"] = fields["constituency_code"].upper()
+        pupils = column(row, "NumberOfPupils")
+        fields["pupils"] = whole_number(pupils, MAX_PUPILS)
+        if fields["pupils"] is None and pupils.isascii() and pupils.isdigit():
+            summary.reject(line, f"NumberOfPupils {pupils[:20]} is more than {MAX_PUPILS:,}.")
+            continue
+        if fields["constituency_code"].isascii():
+            fields["constituency_code"] = fields["constituency_code"].upper()
+        if problem := too_long(fields, LIMITS, GIAS_COLUMNS):
+            summary.reject(line, problem)
+            continue
         rows[urn] = (line, fields)
 
     _save(association, rows, summary)
     return summary
 
 
-def _count(text: str) -> int | None:
-    # GIAS suppresses small or unknown numbers as "..".
-    return int(text) if text.isdigit() else None
-
-
 def _save(association: Association, rows: dict[int, tuple[int, dict]], summary: ImportSummary):
     constituencies = dict(db.session.execute(select(Constituency.ons_code, Constituency.id)).all())
     existing: dict[int, School] = {}
-    members: set[int] = set()
     if rows:
-        # One index range scan, filtered here: far cheaper than long IN lists
-        # on PostgreSQL, and the range is tight for a regional file.
-        in_range = School.urn.between(min(rows), max(rows))
-        existing = {
-            s.urn: s for s in db.session.scalars(select(School).where(in_range)) if s.urn in rows
-        }
-        members = set(
-            db.session.scalars(
-                select(School.urn)
-                .join(SchoolMembership, SchoolMembership.school_id == School.id)
-                .where(SchoolMembership.association_id == association.id, in_range)
-            )
+        # One index range scan of this association's own schools, filtered
+        # here: far cheaper than long IN lists on PostgreSQL, and the range is
+        # tight for a regional file.
+        own = select(School).where(
+            School.association_id == association.id, School.urn.between(min(rows), max(rows))
         )
+        existing = {s.urn: s for s in db.session.scalars(own) if s.urn in rows}
 
     for urn, (_line, fields) in rows.items():
         fields["constituency_id"] = constituencies.get(fields["constituency_code"])
         school = existing.get(urn)
         if school is None:
-            school = School(urn=urn, **fields)
-            db.session.add(school)
-            changed = True
-        else:
-            changed = False
-            for attr, value in fields.items():
-                if getattr(school, attr) != value:
-                    setattr(school, attr, value)
-                    changed = True
-        if urn not in members:
-            db.session.add(SchoolMembership(school=school, association_id=association.id))
+            db.session.add(School(association_id=association.id, urn=urn, **fields))
             summary.added += 1
-        elif changed:
+            continue
+        changed = False
+        for attr, value in fields.items():
+            if getattr(school, attr) != value:
+                setattr(school, attr, value)
+                changed = True
+        if changed:
             summary.updated += 1
         else:
             summary.unchanged += 1

@@ -1,4 +1,12 @@
-"""Import of the association's own roster: who leads each member school, and their email."""
+"""Import of the association's own roster: who leads each member school, and their email.
+
+A person's account (email, name) is shared by every association they belong
+to, so a roster sets a name only on an account it creates, or on one that
+belongs to this association alone and whose owner has never saved their own
+details. Otherwise the person's own name stands: no association renames
+someone another association knows, and nobody overrides what a person said
+their name is. The role on the roster is the association's own (Headship).
+"""
 
 from __future__ import annotations
 
@@ -7,19 +15,32 @@ from collections.abc import Callable
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 
-from campaign.directory.csvfile import PROGRESS_EVERY, ImportSummary, column, read_rows
+from campaign.directory.csvfile import (
+    PROGRESS_EVERY,
+    ImportSummary,
+    column,
+    column_limits,
+    read_rows,
+    too_long,
+    whole_number,
+)
 from campaign.directory.models import (
     Association,
     Headship,
     Membership,
     Role,
     School,
-    SchoolMembership,
     User,
 )
+from campaign.directory.register import MAX_URN
 from campaign.extensions import db
 
 REQUIRED = ["URN", "Email"]
+LABELS = {"name": "Head name", "job_title": "Role"}
+LIMITS = {
+    **column_limits(User.__table__, ["name"]),
+    **column_limits(Headship.__table__, ["job_title"]),
+}
 
 
 def normalise_email(text: str) -> str:
@@ -60,36 +81,44 @@ def import_roster(
     """Create or update heads and their headships from a `URN, School, Head name, Email, Role` CSV.
 
     A row whose URN is not a member school, or whose email is invalid, is
-    rejected with its line; the rest go in one transaction. The caller commits.
+    rejected with its line; the rest go in one transaction. An existing
+    person's name changes only as the module docstring says; a row giving
+    another name is imported with a note. The caller commits.
     """
     summary = ImportSummary()
     schools = {
         school.urn: school
         for school in db.session.scalars(
-            select(School)
-            .join(SchoolMembership)
-            .where(SchoolMembership.association_id == association.id)
+            select(School).where(School.association_id == association.id)
         )
     }
     rows = []
-    for line, row in read_rows(data, REQUIRED, "an association roster (URN, Email columns)"):
+    what = "an association roster (URN, Email columns)"
+    for line, row in read_rows(data, REQUIRED, what, summary):
         summary.read += 1
         if progress and summary.read % PROGRESS_EVERY == 0:
             progress(summary.read)
         urn_text = row["URN"]
-        school = schools.get(int(urn_text)) if urn_text.isdigit() else None
+        school = schools.get(whole_number(urn_text, MAX_URN) or 0)
         if school is None:
-            summary.reject(line, f'URN "{urn_text}" is not a member school of {association.name}.')
+            summary.reject(
+                line, f'URN "{urn_text[:20]}" is not a member school of {association.name}.'
+            )
             continue
         try:
             email = normalise_email(row["Email"])
         except ValueError as exc:
-            summary.reject(line, f'Email "{row["Email"]}" is not valid: {exc}')
+            summary.reject(line, f'Email "{row["Email"][:80]}" is not valid: {exc}')
             continue
-        rows.append((school, email, column(row, "Head name"), column(row, "Role")))
+        given = {"name": column(row, "Head name"), "job_title": column(row, "Role")}
+        if problem := too_long(given, LIMITS, LABELS):
+            summary.reject(line, problem)
+            continue
+        rows.append((line, school, email, given["name"], given["job_title"]))
 
     # Load everything the rows touch up front: one query per kind, not per row.
-    users = _users_by_email(association, {email for _, email, _, _ in rows})
+    users = _users_by_email(association, {email for _, _, email, _, _ in rows})
+    elsewhere = _members_elsewhere(association, [u.id for u in users.values()])
     members = set(
         db.session.scalars(
             select(User.email)
@@ -105,15 +134,22 @@ def import_roster(
             .where(Headship.association_id == association.id)
         )
     }
-    for school, email, name, job_title in rows:
+    for line, school, email, name, job_title in rows:
         user = users.get(email)
         changed = False
         if user is None:
             user = users[email] = User(email=email, name=name)
             db.session.add(user)
         elif name and user.name != name:
-            user.name = name
-            changed = True
+            if user.details_saved is None and user.id not in elsewhere:
+                user.name = name
+                changed = True
+            else:
+                summary.note(
+                    line,
+                    f"{email} keeps the name on their account: only they can change it, "
+                    "on their Your details page.",
+                )
         if email not in members:
             db.session.add(Membership(user=user, association=association, role=Role.HEAD))
             members.add(email)
@@ -134,6 +170,21 @@ def import_roster(
             summary.unchanged += 1
     db.session.flush()
     return summary
+
+
+def _members_elsewhere(association: Association, user_ids: list[int]) -> set[int]:
+    """The users among these who also belong to another association."""
+    found: set[int] = set()
+    for start in range(0, len(user_ids), 1000):
+        found.update(
+            db.session.scalars(
+                select(Membership.user_id).where(
+                    Membership.user_id.in_(user_ids[start : start + 1000]),
+                    Membership.association_id != association.id,
+                )
+            )
+        )
+    return found
 
 
 def _users_by_email(association: Association, emails: set[str]) -> dict[str, User]:

@@ -15,7 +15,6 @@ from campaign.directory.models import (
     Mp,
     Role,
     School,
-    SchoolMembership,
     User,
 )
 from campaign.directory.roster import ensure_membership, get_or_create_user, normalise_email
@@ -54,11 +53,7 @@ def dao_membership(user_id: int, slug: str) -> Membership | None:
 
 
 def _member_schools(association_id: int) -> Select:
-    return (
-        select(School)
-        .join(SchoolMembership, SchoolMembership.school_id == School.id)
-        .where(SchoolMembership.association_id == association_id)
-    )
+    return select(School).where(School.association_id == association_id)
 
 
 @dataclass
@@ -176,8 +171,7 @@ def dao_mps_for_members(association_id: int) -> list[MpRow]:
     stmt = (
         select(Constituency, func.count(School.id), func.coalesce(func.sum(School.pupils), 0))
         .join(School, School.constituency_id == Constituency.id)
-        .join(SchoolMembership, SchoolMembership.school_id == School.id)
-        .where(SchoolMembership.association_id == association_id)
+        .where(School.association_id == association_id)
         .group_by(Constituency.id)
         .options(selectinload(Constituency.mp))
         .order_by(Constituency.name)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import and_, case, func, select
 
-from campaign.directory.models import Constituency, Mp, School, SchoolMembership
+from campaign.directory.models import Constituency, Mp, School
 from campaign.drafting.models import Campaign
 from campaign.extensions import db
 from campaign.signoff.models import Decision, Signature
@@ -55,12 +55,11 @@ def _members(campaign: Campaign, *columns):
     return (
         select(*columns, *_aggregates())
         .select_from(School)
-        .join(SchoolMembership, SchoolMembership.school_id == School.id)
         .outerjoin(
             Signature,
             and_(Signature.school_id == School.id, Signature.campaign_id == campaign.id),
         )
-        .where(SchoolMembership.association_id == campaign.association_id)
+        .where(School.association_id == campaign.association_id)
     )
 
 

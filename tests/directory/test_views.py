@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from campaign.directory.imports import run_import_job
-from campaign.directory.models import ImportJob, ImportState, Role, School, SchoolMembership
+from campaign.directory.models import ImportJob, ImportState, Role, School
 from campaign.extensions import db
 from tests.conftest import DEMO_DATA
 from tests.factories import (
@@ -171,7 +171,7 @@ def test_import_runs_as_a_job_with_a_status_page_and_json(client, two_associatio
     assert "gias.csv" in listing and "Imported" in listing
     # Running the same job again (a retried task) does nothing.
     run_import_job(job.id)
-    assert db.session.scalar(select(func.count()).select_from(SchoolMembership)) == 245
+    assert db.session.scalar(select(func.count()).select_from(School)) == 245
 
 
 def test_import_job_of_another_association_is_404(client, two_associations):

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import event, insert, select
 
 from campaign.cli import main
-from campaign.directory.models import Headship, Role, School, SchoolMembership, User
+from campaign.directory.models import Headship, Role, School, User
 from campaign.extensions import db
 from campaign.signoff import services, tasks
 from campaign.signoff.models import Decision
@@ -51,13 +51,14 @@ def _add_schools(association_id: int, n: int, start: int) -> None:
     db.session.execute(
         insert(School),
         [
-            {"urn": start + i, "name": f"School {i}", "local_authority": f"LA {i % 7}"}
+            {
+                "association_id": association_id,
+                "urn": start + i,
+                "name": f"School {i}",
+                "local_authority": f"LA {i % 7}",
+            }
             for i in range(n)
         ],
-    )
-    ids = db.session.scalars(select(School.id).where(School.urn >= start)).all()
-    db.session.execute(
-        insert(SchoolMembership), [{"school_id": i, "association_id": association_id} for i in ids]
     )
     db.session.commit()
 
