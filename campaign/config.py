@@ -70,7 +70,11 @@ def from_environment() -> dict:
         ).rstrip("/"),
         "LOGIN_TOKEN_MINUTES": int(os.environ.get("LOGIN_TOKEN_MINUTES", "30")),
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_MB", "80")) * 1024 * 1024,
+        # Counted in Redis when there is one, so every worker shares one budget.
         "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL") or "memory://",
+        # How many reverse proxies in front of the app set X-Forwarded-For and
+        # X-Forwarded-Proto; 0 (the default) trusts neither header.
+        "PROXY_COUNT": int(os.environ.get("PROXY_COUNT", "0")),
         "RATELIMIT_ENABLED": True,
         "SESSION_COOKIE_SECURE": not development,
         "REMEMBER_COOKIE_SECURE": not development,

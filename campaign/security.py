@@ -1,4 +1,5 @@
-"""Security headers, set once for every response: pages, downloads, error pages.
+"""Security headers, set once for every response: pages, downloads, error pages;
+and the client's address behind trusted proxies.
 
 The pages' own scripts and styles are files under /static, so the policy allows
 nothing inline. A route that needs a stricter or different policy (the logo
@@ -8,6 +9,7 @@ preview, a letter's HTML email) sets its own header, and that one is kept.
 from __future__ import annotations
 
 from flask import Flask, Response, current_app
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 CONTENT_SECURITY_POLICY = "; ".join(
     (
@@ -41,6 +43,10 @@ HSTS = "max-age=31536000; includeSubDomains"
 
 def init_app(app: Flask) -> None:
     app.after_request(add_security_headers)
+    if proxies := app.config.get("PROXY_COUNT", 0):
+        # Only then are X-Forwarded-For/-Proto believed (the rate limits, the
+        # signatures' audit log); anyone can send them to an app facing the internet.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
 
 
 def add_security_headers(response: Response) -> Response:

@@ -10,7 +10,7 @@ from urllib.parse import unquote, urlsplit
 
 from flask import current_app, session
 from flask_login import login_user, logout_user
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from campaign.auth.models import LoginToken
 from campaign.directory.models import User
@@ -107,10 +107,35 @@ def issue_sign_in_link(user: User, next_path: str = "") -> str:
     return f"{current_app.config['BASE_URL']}/sign-in/{raw}"
 
 
+# Anyone can ask for a link for any address, so what is limited is what the address
+# receives: while it holds this many links that still work, asking again (whoever
+# asks) sends nothing more and is answered the same. The person is never locked
+# out: they already hold a working link.
+MAX_LIVE_LINKS = 5
+
+
+def dao_live_links(user_id: int) -> int:
+    """How many of the user's sign-in links are unused and unexpired."""
+    return db.session.scalar(
+        select(func.count(LoginToken.id)).where(
+            LoginToken.user_id == user_id,
+            LoginToken.used.is_(None),
+            LoginToken.expires > datetime.now(UTC),
+        )
+    )
+
+
 def send_sign_in_link(email: str, next_path: str = "") -> bool:
-    """Email a sign-in link if the address belongs to a user; say nothing either way."""
-    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    """Email a sign-in link if the address belongs to a user and does not already
+    hold MAX_LIVE_LINKS working ones; say nothing either way."""
+    # Locked (on PostgreSQL) so two requests at once cannot both pass the count.
+    user = db.session.scalar(
+        select(User).where(User.email == email.strip().lower()).with_for_update()
+    )
     if user is None:
+        return False
+    if dao_live_links(user.id) >= MAX_LIVE_LINKS:
+        db.session.rollback()
         return False
     link = issue_sign_in_link(user, next_path)
     db.session.commit()

@@ -15,12 +15,10 @@ from campaign.extensions import limiter
 bp = Blueprint("auth", __name__)
 
 
-def _address_key() -> str:
-    return "sign-in:" + request.form.get("email", "").strip().lower()
-
-
 @bp.route("/sign-in", methods=["GET", "POST"])
-@limiter.limit("5 per 15 minutes", key_func=_address_key, methods=["POST"])
+# Per client IP (the proxy's X-Forwarded-For when PROXY_COUNT is set). Not per
+# email address, or anyone could lock its owner out: services.MAX_LIVE_LINKS caps
+# what an address receives instead.
 @limiter.limit("30 per hour", methods=["POST"])
 def sign_in():
     form = SignInForm(

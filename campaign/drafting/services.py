@@ -96,22 +96,27 @@ def save_statement(
     return version
 
 
-def dao_campaigns(association_id: int) -> list[Campaign]:
+def dao_campaigns(association_id: int, *, drafts: bool = True) -> list[Campaign]:
+    """The association's campaigns, newest first; without drafts if `drafts` is False."""
+    stmt = select(Campaign).where(Campaign.association_id == association_id)
+    if not drafts:
+        stmt = stmt.where(Campaign.state != CampaignState.DRAFT)
     return list(
         db.session.scalars(
-            select(Campaign)
-            .where(Campaign.association_id == association_id)
-            .options(selectinload(Campaign.versions))
-            .order_by(Campaign.created.desc(), Campaign.id.desc())
+            stmt.options(selectinload(Campaign.versions)).order_by(
+                Campaign.created.desc(), Campaign.id.desc()
+            )
         )
     )
 
 
-def dao_campaign(association_id: int, slug: str) -> Campaign | None:
-    """The association's campaign with this slug; None for any other association's."""
-    return db.session.scalar(
-        select(Campaign).where(Campaign.association_id == association_id, Campaign.slug == slug)
-    )
+def dao_campaign(association_id: int, slug: str, *, drafts: bool = True) -> Campaign | None:
+    """The association's campaign with this slug; None for any other association's,
+    and None for a draft if `drafts` is False."""
+    stmt = select(Campaign).where(Campaign.association_id == association_id, Campaign.slug == slug)
+    if not drafts:
+        stmt = stmt.where(Campaign.state != CampaignState.DRAFT)
+    return db.session.scalar(stmt)
 
 
 def dao_version(campaign_id: int, number: int) -> StatementVersion | None:

@@ -13,6 +13,7 @@ from campaign.consultation.models import QuestionKind
 from campaign.directory.access import require, scope_to_association
 from campaign.directory.models import Role
 from campaign.drafting import services, text
+from campaign.drafting.access import sees_drafts, visible_campaign
 from campaign.drafting.forms import CampaignForm, QuestionForm, StatementForm
 from campaign.drafting.models import CampaignState, IllegalTransition
 from campaign.extensions import db
@@ -23,8 +24,17 @@ bp = Blueprint("campaigns", __name__, url_prefix="/a/<slug>/campaigns")
 scope_to_association(bp)
 
 
+@bp.before_request
+def hide_drafts():
+    """A draft is 404 to all but the lead before any role is checked, so a head
+    cannot tell it exists."""
+    cslug = (request.view_args or {}).get("cslug")
+    if cslug is not None and visible_campaign(cslug) is None:
+        abort(404)
+
+
 def campaign_or_404(cslug: str):
-    campaign = services.dao_campaign(g.association.id, cslug)
+    campaign = visible_campaign(cslug)
     if campaign is None:
         abort(404)
     return campaign
@@ -32,9 +42,8 @@ def campaign_or_404(cslug: str):
 
 @bp.get("/")
 def index():
-    return render_template(
-        "drafting/index.html", campaigns=services.dao_campaigns(g.association.id)
-    )
+    campaigns = services.dao_campaigns(g.association.id, drafts=sees_drafts(g.membership))
+    return render_template("drafting/index.html", campaigns=campaigns)
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -12,7 +11,7 @@ from sqlalchemy import select
 
 from campaign.auth.models import LoginToken
 from campaign.auth.services import issue_sign_in_link
-from campaign.extensions import db, huey, limiter
+from campaign.extensions import db, huey
 from tests.factories import links_in, make_association, make_user
 
 
@@ -141,48 +140,6 @@ def test_csrf_token_is_required(app, member, outbox):
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
     assert client.post(link, data={"csrf_token": token}).status_code == 302
     assert outbox() == []
-
-
-@pytest.fixture(
-    params=[
-        "memory://",
-        pytest.param(
-            os.environ.get("TEST_REDIS_URL", ""),
-            id="redis",
-            marks=pytest.mark.skipif(
-                not os.environ.get("TEST_REDIS_URL") and os.environ.get("CI") != "true",
-                reason="TEST_REDIS_URL is not set: no Redis to test",
-            ),
-        ),
-    ],
-    ids=["memory", "redis"],
-)
-def rate_limited(app, request):
-    app.config.update(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI=request.param)
-    limiter.init_app(app)
-    limiter.reset()
-    yield app
-    limiter.reset()
-
-
-def test_requests_for_links_are_rate_limited_per_address(rate_limited, member):
-    client = rate_limited.test_client()
-    for _ in range(5):
-        assert client.post("/sign-in", data={"email": "jane@oakfield.example"}).status_code == 302
-    blocked = client.post("/sign-in", data={"email": "JANE@oakfield.example"})
-    assert blocked.status_code == 429
-    assert b"Too many requests" in blocked.data
-    # Another address from the same place is still served.
-    assert client.post("/sign-in", data={"email": "other@oakfield.example"}).status_code == 302
-
-
-def test_requests_for_links_are_rate_limited_per_ip(rate_limited, member):
-    client = rate_limited.test_client()
-    statuses = [
-        client.post("/sign-in", data={"email": f"person{i}@example.org"}).status_code
-        for i in range(31)
-    ]
-    assert statuses[:30] == [302] * 30 and statuses[30] == 429
 
 
 def test_session_cookie_is_httponly_lax_and_secure_outside_development(app, member):

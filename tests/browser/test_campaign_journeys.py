@@ -156,7 +156,10 @@ def test_lead_renders_previews_and_downloads_letters(app, live_server, new_page,
         "img", name=re.compile("first page of the letter to Richard Holden MP")
     )
     expect(preview).to_be_visible()
-    lead.wait_for_function("document.querySelector('img.letter-preview').naturalWidth > 500")
+    # Not wait_for_function: the page's CSP forbids the eval it polls with.
+    image = lead.locator("img.letter-preview")
+    expect(image).to_have_js_property("complete", True)
+    assert image.evaluate("img => img.naturalWidth") > 500
     expect(lead.get_by_text("Dear Richard Holden,").first).to_be_visible()  # the email version
     with lead.expect_download() as download:
         lead.get_by_role("link", name="Download the PDF").click()

@@ -40,7 +40,10 @@ def test_lead_sends_mp_letters_and_sees_them_delivered(app, live_server, new_pag
     expect(page.locator("section#mps")).to_contain_text("17 MPs by email, 1 letter by post")
     page.get_by_role("link", name="Review and send letters to MPs").click()
     expect(page.get_by_text("Jen Craft MP")).to_be_visible()  # Thurrock: by post
-    page.wait_for_function("document.querySelector('img.letter-preview').naturalWidth > 300")
+    # Not wait_for_function: the page's CSP forbids the eval it polls with.
+    image = page.locator("img.letter-preview")
+    expect(image).to_have_js_property("complete", True)
+    assert image.evaluate("img => img.naturalWidth") > 300
     assert_accessible_basics(page)
     page.get_by_role("button", name="Send 17 emails and prepare 1 letter for the post").click()
     expect(page.get_by_text("17 of 17 emails finished.")).to_be_visible()
