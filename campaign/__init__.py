@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import InternalServerError
 
+from campaign import bounds
 from campaign import config as settings
 from campaign import security
 from campaign.extensions import csrf, db, huey, limiter, login_manager, migrate
@@ -22,6 +23,7 @@ def create_app(config: dict | None = None) -> Flask:
     )
     app.config.from_mapping(settings.from_environment())
     app.config.from_mapping(config or {})
+    bounds.init_app(app)
     register_extensions(app)
     register_blueprints(app)
     register_error_pages(app)
@@ -120,7 +122,7 @@ def register_error_pages(app: Flask) -> None:
         lambda e: page(
             413,
             "The file is too large",
-            f"Files can be at most {app.config['MAX_CONTENT_LENGTH'] // (1024 * 1024)} MB. "
+            f"Files can be at most {request.max_content_length // (1024 * 1024)} MB. "
             "Nothing was imported.",
         ),
     )

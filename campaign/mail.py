@@ -89,6 +89,11 @@ class Email:
     reply_to: str | None = None
     attachments: list[Attachment] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        # One line whatever it was given (a title saved before titles were checked):
+        # a line break would end the Subject header and break the message.
+        self.subject = " ".join(self.subject.split())
+
     def recipient(self) -> Recipient:
         """The one addressee (custom_args and headers stay on the message itself)."""
         return Recipient(self.to)

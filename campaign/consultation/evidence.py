@@ -5,6 +5,9 @@ Money is whole pounds. "£1,250,000", "1250000" and "1,250,000.40" are accepted
 shorthand such as "1.25m" or "£1.2k" are refused with a message asking for the
 amount in full, because a misread multiplier would put a wrong figure in a
 letter to an MP.
+
+Money and numbers are at most 999,999,999,999 either way (MAX_ANSWER): far above
+any school's figure, and well inside the answer column's Numeric(18, 2).
 """
 
 from __future__ import annotations
@@ -24,10 +27,11 @@ from campaign.downloads import csv_writer
 from campaign.drafting.models import Campaign
 from campaign.extensions import db
 
-_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
-_GROUPED = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
+_NUMBER = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
+_GROUPED = re.compile(r"^-?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$")
 _SHORTHAND = re.compile(r"\d\s*(k|m|bn|b|thousand|million|billion)\b", re.IGNORECASE)
 YES_NO = {"yes": "yes", "y": "yes", "no": "no", "n": "no"}
+MAX_ANSWER = Decimal("999999999999")
 
 
 class AnswerInvalid(ValueError):
@@ -82,6 +86,17 @@ def _decimal(raw: str, *, money: bool) -> Decimal:
         raise AnswerInvalid("Enter a number, like 12") from None
 
 
+def _bounded(value: Decimal, unit: Decimal, message: str) -> Decimal:
+    """The value rounded to `unit` (halves up), if it is within MAX_ANSWER either way."""
+    # Checked before rounding too: rounding fails beyond 28 digits.
+    if abs(value) > MAX_ANSWER + 1:
+        raise AnswerInvalid(message)
+    rounded = value.quantize(unit, rounding=ROUND_HALF_UP)
+    if abs(rounded) > MAX_ANSWER:
+        raise AnswerInvalid(message)
+    return rounded
+
+
 def parse_answer(question: EvidenceQuestion, raw: str) -> tuple[Decimal | None, str]:
     """(number, text) to store for a typed answer; (None, "") for a blank one.
 
@@ -98,15 +113,17 @@ def parse_answer(question: EvidenceQuestion, raw: str) -> tuple[Decimal | None, 
             raise AnswerInvalid(
                 "The amount cannot be negative: enter the deficit as a positive amount"
             )
-        return amount.quantize(Decimal(1), rounding=ROUND_HALF_UP), ""
+        return _bounded(amount, Decimal(1), f"Enter an amount up to £{MAX_ANSWER:,}"), ""
     if question.kind is QuestionKind.NUMBER:
-        return _decimal(raw, money=False).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP), ""
+        number = _decimal(raw, money=False)
+        message = f"Enter a number from -{MAX_ANSWER:,} to {MAX_ANSWER:,}"
+        return _bounded(number, Decimal("0.01"), message), ""
     if question.kind is QuestionKind.YES_NO:
         if raw.lower() not in YES_NO:
             raise AnswerInvalid("Choose yes or no")
         return None, YES_NO[raw.lower()]
-    if len(raw) > 500:
-        raise AnswerInvalid("The answer can be at most 500 characters")
+    if len(raw) > (limit := EvidenceAnswer.text_value.type.length):
+        raise AnswerInvalid(f"The answer can be at most {limit} characters")
     return None, raw
 
 

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from campaign.consultation.models import EvidenceQuestion, QuestionKind, StanceKind
+from campaign.consultation.models import EvidenceAnswer, EvidenceQuestion, QuestionKind, StanceKind
+from campaign.forms import Fits, Form
 
 STANCE_CHOICES = [
     SelectChoice(StanceKind.AGREE.value, "Agree: my school supports the statement as it stands"),
@@ -20,7 +20,7 @@ STANCE_CHOICES = [
 YES_NO_CHOICES = [SelectChoice("yes", "Yes"), SelectChoice("no", "No")]
 
 
-class AnswerForm(FlaskForm):
+class AnswerForm(Form):
     """A school's stance, plus one field per evidence question (added per campaign)."""
 
     kind = RadioField(
@@ -55,19 +55,21 @@ def answer_form(questions: list[EvidenceQuestion], **kwargs) -> AnswerForm:
                 description=q.help,
             )
         else:
-            field = StringField(label, validators=[Optional(), Length(max=500)], description=q.help)
+            field = StringField(
+                label, validators=[Optional(), Fits(EvidenceAnswer.text_value)], description=q.help
+            )
         setattr(Form, f"q{q.id}", field)
     return Form(**kwargs)
 
 
-class CommentForm(FlaskForm):
+class CommentForm(Form):
     body = TextAreaField(
         "Your comment", validators=[DataRequired("Write your comment"), Length(max=5000)]
     )
     submit = SubmitField("Post comment")
 
 
-class AmendmentForm(FlaskForm):
+class AmendmentForm(Form):
     text = TextAreaField(
         "Your version of this paragraph",
         validators=[DataRequired("Write the text you propose"), Length(max=10000)],
@@ -77,7 +79,7 @@ class AmendmentForm(FlaskForm):
     submit = SubmitField("Propose this change")
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(Form):
     note = TextAreaField(
         "Note to the proposer (optional)", validators=[Optional(), Length(max=2000)]
     )
@@ -85,8 +87,8 @@ class DecisionForm(FlaskForm):
     reject = SubmitField("Reject")
 
 
-class ReminderForm(FlaskForm):
-    batch = HiddenField()
+class ReminderForm(Form):
+    batch = HiddenField(validators=[Length(max=50)])  # services.new_batch(): 16 characters
     la = HiddenField()
     constituency = HiddenField()
     submit = SubmitField("Send reminders")

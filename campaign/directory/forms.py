@@ -1,4 +1,3 @@
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     BooleanField,
@@ -12,17 +11,20 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
 from campaign.directory.letterhead import (
+    ACCENT_MESSAGE,
     MAX_LOGO_BYTES,
     LetterheadError,
     Logo,
     checked_accent,
     checked_logo,
 )
+from campaign.directory.models import Association
+from campaign.forms import Fits, Form
 
 CSV_ONLY = FileAllowed(["csv"], "The file must be a CSV file (ending .csv)")
 
 
-class RegisterUploadForm(FlaskForm):
+class RegisterUploadForm(Form):
     file = FileField(
         "GIAS register file (CSV)",
         validators=[FileRequired("Choose the register file to upload"), CSV_ONLY],
@@ -39,7 +41,7 @@ class RegisterUploadForm(FlaskForm):
     submit = SubmitField("Import schools")
 
 
-class RosterUploadForm(FlaskForm):
+class RosterUploadForm(Form):
     file = FileField(
         "Roster file (CSV with URN, School, Head name, Email, Role)",
         validators=[FileRequired("Choose the roster file to upload"), CSV_ONLY],
@@ -47,19 +49,19 @@ class RosterUploadForm(FlaskForm):
     submit = SubmitField("Import heads")
 
 
-class LetterheadForm(FlaskForm):
+class LetterheadForm(Form):
     name = StringField(
         "Association name",
-        validators=[DataRequired("Give the association's name"), Length(max=200)],
+        validators=[DataRequired("Give the association's name"), Fits(Association.name)],
     )
     address = TextAreaField(
         "Postal address, one line per line",
-        validators=[Optional(), Length(max=500)],
+        validators=[Optional(), Fits(Association.address)],
         render_kw={"rows": 5},
     )
     email = EmailField(
         "Contact email",
-        validators=[Optional(), Email("Enter a valid email address"), Length(max=320)],
+        validators=[Optional(), Email("Enter a valid email address"), Fits(Association.email)],
     )
     cosignatory_limit = IntegerField(
         "List every co-signing school in parent letters up to this many signatories",
@@ -75,7 +77,12 @@ class LetterheadForm(FlaskForm):
         render_kw={"accept": ".png,.svg,image/png,image/svg+xml"},
     )
     remove_logo = BooleanField("Remove the logo")
-    accent = StringField("Accent colour", render_kw={"spellcheck": "false"})
+    accent = StringField(
+        "Accent colour",
+        filters=[lambda value: value.strip() if value else value],
+        validators=[Fits(Association.accent, ACCENT_MESSAGE)],
+        render_kw={"spellcheck": "false"},
+    )
     submit = SubmitField("Save letterhead")
 
     max_logo_kb = MAX_LOGO_BYTES // 1024
@@ -92,6 +99,8 @@ class LetterheadForm(FlaskForm):
             raise ValidationError(str(error)) from error
 
     def validate_accent(self, field: StringField) -> None:
+        if field.errors:  # too long: already said
+            return
         try:
             field.data = checked_accent(field.data)
         except LetterheadError as error:

@@ -30,6 +30,7 @@ SVG = "image/svg+xml"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SVG_NAMESPACE = "http://www.w3.org/2000/svg"
 ACCENT_FORMAT = re.compile(r"#[0-9a-fA-F]{6}")
+ACCENT_MESSAGE = "Enter the accent colour as # and six hexadecimal digits, like #1d3557"
 # Where a logo may point: to its own parts, or to a raster image embedded in itself.
 SAFE_REFERENCE = re.compile(r"#|data:image/(png|jpeg)[;,]", re.IGNORECASE)
 # CSS ends an unclosed url( at the end of the text, so the pattern does too.
@@ -89,9 +90,7 @@ def checked_accent(value: str) -> str:
     if not value:
         return DEFAULT_ACCENT
     if not ACCENT_FORMAT.fullmatch(value):
-        raise LetterheadError(
-            "Enter the accent colour as # and six hexadecimal digits, like #1d3557"
-        )
+        raise LetterheadError(ACCENT_MESSAGE)
     value = value.lower()
     ratio = contrast_ratio(value, "#ffffff")
     if ratio < MIN_ACCENT_CONTRAST:

@@ -20,6 +20,7 @@ from flask import (
 )
 from flask_login import current_user
 
+from campaign.bounds import id_arg
 from campaign.directory import services, tasks
 from campaign.directory.access import require, scope_to_association
 from campaign.directory.forms import LetterheadForm, RegisterUploadForm, RosterUploadForm
@@ -65,7 +66,7 @@ def schools():
         la=la,
         constituency=constituency,
         query=query,
-        page=request.args.get("page", 1, type=int),
+        page=request.args.get("page", 1, type=id_arg),
     )
     return render_template(
         "directory/schools.html",

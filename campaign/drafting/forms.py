@@ -2,19 +2,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from campaign.consultation.models import QuestionKind
+from campaign.consultation.models import EvidenceQuestion, QuestionKind
+from campaign.drafting.models import Campaign, StatementVersion
 from campaign.drafting.text import MAX_LENGTH
-from campaign.forms import LondonDateTimeField
+from campaign.forms import Fits, Form, LondonDateTimeField
 
 
-class CampaignForm(FlaskForm):
+class CampaignForm(Form):
     title = StringField(
-        "Title", validators=[DataRequired("Give the campaign a title"), Length(max=200)]
+        "Title", validators=[DataRequired("Give the campaign a title"), Fits(Campaign.title)]
     )
     summary = TextAreaField(
         "Summary (optional)",
@@ -45,7 +45,7 @@ class CampaignForm(FlaskForm):
             raise ValidationError("Sign-off must close after the consultation closes")
 
 
-class StatementForm(FlaskForm):
+class StatementForm(Form):
     body = TextAreaField(
         "Statement",
         validators=[
@@ -55,19 +55,21 @@ class StatementForm(FlaskForm):
             ),
         ],
     )
-    note = StringField("What changed (optional)", validators=[Optional(), Length(max=500)])
+    note = StringField(
+        "What changed (optional)", validators=[Optional(), Fits(StatementVersion.note)]
+    )
     submit = SubmitField("Save statement")
 
 
-class QuestionForm(FlaskForm):
+class QuestionForm(Form):
     prompt = StringField(
-        "Question", validators=[DataRequired("Write the question"), Length(max=300)]
+        "Question", validators=[DataRequired("Write the question"), Fits(EvidenceQuestion.prompt)]
     )
     kind = SelectField(
         "Kind of answer",
         choices=[SelectChoice(k.value, k.label) for k in QuestionKind],
         default=QuestionKind.MONEY.value,
     )
-    help = StringField("Help text (optional)", validators=[Optional(), Length(max=500)])
+    help = StringField("Help text (optional)", validators=[Optional(), Fits(EvidenceQuestion.help)])
     required = BooleanField("Every school must answer it")
     submit = SubmitField("Add question")

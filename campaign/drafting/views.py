@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
+from campaign.bounds import id_arg
 from campaign.consultation import services as consultation
 from campaign.consultation import tasks as consultation_tasks
 from campaign.consultation.evidence import add_question, dao_questions
@@ -123,8 +124,8 @@ def versions(cslug: str):
 def compare(cslug: str):
     require(Role.LEAD, Role.VIEWER)
     campaign = campaign_or_404(cslug)
-    old = services.dao_version(campaign.id, request.args.get("a", 0, type=int))
-    new = services.dao_version(campaign.id, request.args.get("b", 0, type=int))
+    old = services.dao_version(campaign.id, request.args.get("a", 0, type=id_arg))
+    new = services.dao_version(campaign.id, request.args.get("b", 0, type=id_arg))
     if old is None or new is None:
         abort(404)
     return render_template(

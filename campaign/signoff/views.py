@@ -286,10 +286,7 @@ def settings():
     campaign = g.campaign
     form = SettingsForm()
     if form.validate_on_submit():
-        days = sorted(
-            {int(d) for d in (form.reminder_days.data or "").split(",") if d.strip()}, reverse=True
-        )
-        campaign.reminder_days = ",".join(str(d) for d in days)
+        campaign.reminder_days = form.days
         campaign.public_page = form.public_page.data
         services.audit(
             campaign,
