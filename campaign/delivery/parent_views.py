@@ -5,8 +5,14 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from campaign.bounds import upload_limit
 from campaign.delivery.forms import ParentListForm
-from campaign.delivery.parents import dao_parent_list, dao_parents_sent, save_parent_list
+from campaign.delivery.parents import (
+    MAX_LIST_BYTES,
+    dao_parent_list,
+    dao_parents_sent,
+    save_parent_list,
+)
 from campaign.directory.csvfile import ImportRefused
 from campaign.directory.models import Role, School
 from campaign.directory.services import dao_member_school
@@ -46,6 +52,7 @@ def _closed_reason(school: School) -> str:
 
 
 @bp.route("/<int:urn>", methods=["GET", "POST"])
+@upload_limit(MAX_LIST_BYTES + 64 * 1024)  # the file, and the form around it
 def upload(urn: int):
     campaign = g.campaign
     school = _school(urn)

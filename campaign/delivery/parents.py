@@ -14,24 +14,37 @@ from campaign.drafting.models import Campaign
 from campaign.extensions import db
 from campaign.letters.models import Audience
 
-MAX_ADDRESSES = 10_000  # far above any school's parents; a bigger file is a mistake
+# Far above any school's parents: a bigger list is a mistake. The bounds hold
+# before any address is checked, so the worst list allowed is read in a second
+# or so (README, "Parents' lists"); the route refuses a larger post unread.
+MAX_ADDRESSES = 10_000  # distinct addresses
+MAX_ROWS = 20_000  # every row, repeats included
+MAX_LIST_BYTES = 5 * 1024 * 1024
 
 
 def read_parent_list(data: bytes) -> list[str]:
     """The distinct addresses of a CSV with an Email column; refuses the whole file,
-    naming the line, if any row is not an email address."""
+    naming the line, if any row is not an email address, and a file over the bounds
+    (bytes, rows, distinct addresses) before checking any address."""
+    if len(data) > MAX_LIST_BYTES:
+        raise ImportRefused(f"The file is larger than {MAX_LIST_BYTES // (1024 * 1024)} MB.")
+    # Each address once, at its first line: a list repeating one address is checked once.
+    first_seen: dict[str, tuple[int, str]] = {}
+    rows = read_rows(data, ["Email"], "a parents' list (a CSV with an Email column)")
+    for count, (line, row) in enumerate(rows, start=1):
+        if count > MAX_ROWS:
+            raise ImportRefused(f"The list has more than {MAX_ROWS:,} rows.")
+        if raw := column(row, "Email"):
+            first_seen.setdefault(raw.lower(), (line, raw))
+            if len(first_seen) > MAX_ADDRESSES:
+                raise ImportRefused(f"The list has more than {MAX_ADDRESSES:,} addresses.")
     addresses: dict[str, str] = {}
-    for line, row in read_rows(data, ["Email"], "a parents' list (a CSV with an Email column)"):
-        raw = column(row, "Email")
-        if not raw:
-            continue
+    for line, raw in first_seen.values():
         try:
             address = validate_email(raw, check_deliverability=False).normalized
         except EmailNotValidError:
             raise ImportRefused(f'Line {line}: "{raw[:80]}" is not an email address.') from None
         addresses.setdefault(address.lower(), address)
-        if len(addresses) > MAX_ADDRESSES:
-            raise ImportRefused(f"The list has more than {MAX_ADDRESSES:,} addresses.")
     if not addresses:
         raise ImportRefused("The list has no email addresses.")
     return list(addresses.values())

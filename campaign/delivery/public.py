@@ -3,13 +3,13 @@ link in parents' email (a page with a button, and RFC 8058 one-click POST)."""
 
 from __future__ import annotations
 
-import json
 import logging
 
 from flask import Blueprint, abort, current_app, jsonify, render_template, request
 
+from campaign.bounds import upload_limit
 from campaign.delivery.compose import read_unsubscribe_token
-from campaign.delivery.events import record_events, signature_valid
+from campaign.delivery.events import MAX_BODY_BYTES, parse_events, record_events, signature_valid
 from campaign.delivery.models import Suppression
 from campaign.delivery.outbox import insert_new
 from campaign.extensions import csrf, db
@@ -23,6 +23,7 @@ TIMESTAMP = "X-Twilio-Email-Event-Webhook-Timestamp"
 
 @bp.post("/webhooks/sendgrid")
 @csrf.exempt
+@upload_limit(MAX_BODY_BYTES)
 def sendgrid_events():
     raw = request.get_data(cache=False)
     valid = signature_valid(
@@ -34,11 +35,9 @@ def sendgrid_events():
     if not valid:
         log.warning("Refused an event webhook post with a missing, bad or old signature.")
         abort(403)
-    try:
-        events = json.loads(raw)
-    except ValueError:
-        abort(400)
-    if not isinstance(events, list):
+    events = parse_events(raw)
+    if events is None:
+        log.warning("Refused a signed event webhook post that is not a JSON list of events.")
         abort(400)
     summary = record_events(events)
     db.session.commit()

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import html
 import io
+import time
 
+import pytest
 from sqlalchemy import select
 
+from campaign.delivery import parents
 from campaign.delivery.models import ParentList
 from campaign.delivery.outbox import build_outbox
 from campaign.extensions import db
@@ -17,8 +20,9 @@ from tests.factories import sign_in
 PAGE = "/a/assoc-a/campaigns/fair-funding/parents"
 
 
-def upload(client, urn, text: str, name="parents.csv"):
-    data = {"file": (io.BytesIO(text.encode()), name)}
+def upload(client, urn, text: str | bytes, name="parents.csv"):
+    content = text.encode() if isinstance(text, str) else text
+    data = {"file": (io.BytesIO(content), name)}
     return client.post(f"{PAGE}/{urn}", data=data, content_type="multipart/form-data",
                        follow_redirects=True)  # fmt: skip
 
@@ -86,3 +90,65 @@ def test_no_list_can_be_added_once_the_parents_letters_are_sent(client, closed):
     response = upload(client, 900001, "Email\nlate@home.example\n")
     assert "a list can no longer be added" in html.unescape(response.text)
     assert saved() == []
+
+
+# --- bounds: bytes, rows and addresses before any address is checked ------------------
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"\xef\xbb\xbf", "The file is empty"),
+        (b"\xef\xbb\xbf\r\n\r\n", "The file is empty"),
+        (b"\xef\xbb\xbfEmail\r\n", "The list has no email addresses."),
+        (b"Email\n" + b"a@home.example\n" * 20_001, "The list has more than 20,000 rows."),
+        (b"Email\n" + b"".join(b"p%d@home.example\n" % n for n in range(10_001)),
+         "The list has more than 10,000 addresses."),
+        (b"Email\nok@home.example\nbad\x00@home.example\n", "Line 3"),
+    ],
+    ids=["bom", "bom-and-blank-lines", "bom-and-header", "20001-rows", "10001-addresses", "nul"],
+)  # fmt: skip
+def test_a_list_out_of_bounds_is_refused_with_a_message(client, closed, content, message):
+    sign_in(client, closed["exec"])
+    response = upload(client, 900001, content)
+    assert response.status_code == 200
+    assert message in html.unescape(response.text) and "Nothing was saved." in response.text
+    assert saved() == []
+
+
+def test_a_list_over_five_megabytes_is_refused_before_it_is_read(client, closed):
+    sign_in(client, closed["exec"])
+    content = b"Email\n" + b"a@home.example\n" * (parents.MAX_LIST_BYTES // 15 + 10_000)
+    response = upload(client, 900001, content)
+    assert response.status_code == 413
+    assert "Files can be at most 5 MB." in response.text and saved() == []
+
+
+def test_a_list_repeating_one_address_checks_it_once(client, closed, monkeypatch):
+    checked = []
+    real = parents.validate_email
+    monkeypatch.setattr(
+        parents, "validate_email", lambda raw, **kw: checked.append(raw) or real(raw, **kw)
+    )
+    sign_in(client, closed["exec"])
+    response = upload(client, 900001, "Email\n" + "Parent@Home.example\n" * parents.MAX_ROWS)
+    assert "1 addresses saved for Saxon High" in response.text
+    assert checked == ["Parent@Home.example"]
+
+
+def test_the_largest_list_allowed_is_read_in_a_couple_of_seconds(client, closed):
+    """10,000 distinct addresses as long as addresses go, 20,000 rows, 5 MB."""
+    distinct = [f"{'p' * 58}{n:06d}@{'d' * 63}.{'e' * 63}.{'f' * 50}.org"
+                for n in range(parents.MAX_ADDRESSES)]  # fmt: skip
+    rows = [f"{'x' * 10},{address}" for address in distinct * 2]
+    content = ("Name,Email\n" + "\n".join(rows) + "\n").encode()
+    content = content.replace(
+        b"x" * 10, b"x" * (10 + (parents.MAX_LIST_BYTES - len(content)) // len(rows))
+    )
+    assert parents.MAX_LIST_BYTES - 20_000 < len(content) <= parents.MAX_LIST_BYTES
+    sign_in(client, closed["exec"])
+    start = time.perf_counter()
+    response = upload(client, 900001, content)
+    seconds = time.perf_counter() - start
+    assert "10,000 addresses saved for Saxon High" in response.text
+    assert seconds < 5, f"{seconds:.1f} s"

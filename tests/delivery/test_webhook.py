@@ -150,3 +150,84 @@ def test_a_blocked_bounce_does_not_suppress_and_addresses_are_scrubbed(client, s
     stored = db.session.scalar(select(DeliveryEvent))
     assert stored.payload["reason"] == "550 5.1.1 <[address]>: mailbox unavailable"
     assert "exec@a.example" not in json.dumps(stored.payload)
+
+
+# --- bodies that are signed but not what SendGrid sends ------------------------------
+
+
+def post_raw(client, signer, body: bytes):
+    return client.post(URL, data=body, headers=signer.headers(body, int(time.time())))
+
+
+def with_message_id(event_json: str, value: str) -> bytes:
+    """The event with message_id written as raw JSON (Infinity is not valid JSON)."""
+    return event_json.replace('"message_id": "MID"', f'"message_id": {value}').encode()
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"message_id": "Infinity"},
+        {"message_id": "-Infinity"},
+        {"message_id": "NaN"},
+        {"message_id": "1e400"},
+        {"message_id": "1.5"},
+        {"message_id": "true"},
+        {"message_id": '{"id": 1}'},
+        {"email": '{"address": "a@b.example"}'},
+        {"email": "12"},
+        {"event": "7"},
+        {"event": '"d\\u0000elivered"'},
+        {"sg_event_id": '["ev"]'},
+        {"sg_event_id": '"ev\\u0000"'},
+        {"reason": '"550 \\u0000"'},
+        {"reason": '[[[[[[[[[["deep"]]]]]]]]]]'},
+        {"timestamp": "1" + "0" * 40},
+    ],
+    ids=lambda bad: "-".join(f"{k}={v}" for k, v in bad.items()),
+)
+def test_a_malformed_event_is_ignored_and_the_rest_are_recorded(client, signer, sent, bad, caplog):
+    saxon, thurrock = sent["school:900001"], sent["school:900003"]
+    broken = {**event(saxon, "bounce"), **dict.fromkeys(bad, "RAW")}
+    text = json.dumps([broken, event(thurrock, "delivered")])
+    for key, value in bad.items():
+        text = text.replace(f'"{key}": "RAW"', f'"{key}": {value}', 1)
+    response = post_raw(client, signer, text.encode())
+    assert response.status_code == 200
+    assert response.json["ignored"] == 1 and response.json["recorded"] == 1
+    assert state_of(saxon) is MessageState.SENT and state_of(thurrock) is MessageState.DELIVERED
+    assert events_count() == 1
+    assert "Ignored 1 of 2 events in a webhook post" in caplog.text
+
+
+@pytest.mark.parametrize("message_id", [str(2**31), str(2**63), str(10**25), "-1", "0"])
+def test_a_message_id_out_of_range_is_not_ours(client, signer, sent, message_id):
+    saxon = sent["school:900001"]
+    for value in (message_id, json.dumps(message_id)):  # as a number and as text
+        body = json.dumps([{**event(saxon, "delivered"), "message_id": "RAW"}])
+        response = post_raw(client, signer, body.replace('"RAW"', value).encode())
+        assert response.status_code == 200 and response.json["unknown"] == 1
+    assert events_count() == 0 and state_of(saxon) is MessageState.SENT
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"[" * 100_000 + b"]" * 100_000, b'[{"a": ' * 50_000 + b"1" + b"}" * 50_000 + b"]",
+     b"[1" + b"0" * 5000 + b"]", b"\xff\xfe[]", b"", b"[{}]" + b" " * 10],
+    ids=["lists-100000-deep", "objects-50000-deep", "5000-digit-number", "not-utf-8", "empty",
+         "trailing-space"],
+)  # fmt: skip
+def test_a_body_that_cannot_be_read_is_refused_not_an_error(client, signer, sent, body):
+    response = post_raw(client, signer, body)
+    assert response.status_code in (200, 400, 403)  # 403: not UTF-8, so not signed text
+    assert events_count() == 0
+
+
+def test_a_body_over_the_bound_is_refused_unread(client, signer, sent):
+    from campaign.delivery.events import MAX_BODY_BYTES
+
+    saxon = sent["school:900001"]
+    body = json.dumps([event(saxon, "delivered")] + [{"pad": "x" * 1000}] * 2200).encode()
+    assert len(body) > MAX_BODY_BYTES
+    response = post_raw(client, signer, body)
+    assert response.status_code == 413 and events_count() == 0
