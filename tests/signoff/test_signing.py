@@ -146,6 +146,18 @@ def test_reopen_voids_signatures_after_saying_how_many_and_tells_the_heads(clien
     assert [v["urn"] for v in voided.detail["voided"]] == [900001, 900002]
 
 
+def test_an_old_invitation_after_reopening_says_the_text_went_back(client, signoff):
+    form = sign_form(signoff["campaign"])
+    services.reopen(signoff["campaign"], signoff["lead"])
+    db.session.commit()
+    sign_in(client, signoff["exec"])
+    page = client.get(f"{BASE}/sign/900001")
+    assert page.status_code == 200
+    assert "The text has gone back for changes" in page.get_data(as_text=True)
+    response = client.post(f"{BASE}/sign/900001", data=form)
+    assert response.status_code == 400 and signatures() == []
+
+
 def test_freeze_invites_every_head_with_a_link_to_sign(client, signoff, outbox):
     campaign = signoff["campaign"]
     services.reopen(campaign, signoff["lead"])
