@@ -8,9 +8,8 @@ from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import InternalServerError
 
-from campaign import bounds
+from campaign import bounds, security
 from campaign import config as settings
-from campaign import security
 from campaign.extensions import csrf, db, huey, limiter, login_manager, migrate
 
 

@@ -36,7 +36,6 @@ BYPASSES = [
     "/%25252F%25252Fevil.example",
     "javascript:alert(1)",
     "JaVaScRiPt:alert(1)",
-    "/\x00/evil.example",
     "/\x7f/evil.example",
     "/\u200b/evil.example",
     "/\u3000/evil.example",
@@ -44,6 +43,10 @@ BYPASSES = [
     "/a b",
     "/" + "a" * 600,
 ]
+
+# A NUL in a query or form is a 400 before any view sees it (campaign.bounds), so
+# it is tested against safe_next alone.
+NUL = "/\x00/evil.example"
 
 LOCAL = [
     "/a/essex/",
@@ -54,7 +57,7 @@ LOCAL = [
 ]
 
 
-@pytest.mark.parametrize("target", BYPASSES)
+@pytest.mark.parametrize("target", [*BYPASSES, NUL])
 def test_safe_next_refuses_what_could_leave_the_site(target):
     assert safe_next(target) == ""
 
@@ -92,9 +95,6 @@ def sign_in_via(client, outbox, response) -> str:
 @pytest.mark.parametrize("target", BYPASSES)
 def test_no_open_redirect_through_the_sign_in_flow(client, member, outbox, target):
     page = client.get("/sign-in", query_string={"next": target})
-    if "\x00" in target:  # refused before any view (campaign/bounds.py): no link to follow
-        assert page.status_code == 400
-        return
     assert sign_in_via(client, outbox, page) == "/"
     assert client.get("/a/essex/").status_code == 200  # signed in: the link was not wasted
 
