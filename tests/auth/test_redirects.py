@@ -99,6 +99,13 @@ def test_no_open_redirect_through_the_sign_in_flow(client, member, outbox, targe
     assert client.get("/a/essex/").status_code == 200  # signed in: the link was not wasted
 
 
+def test_a_next_with_a_nul_is_refused_before_the_sign_in_page(client, member, outbox):
+    assert client.get("/sign-in", query_string={"next": NUL}).status_code == 400
+    posted = client.post("/sign-in", data={"email": "jane@oakfield.example", "next": NUL})
+    assert posted.status_code == 400
+    assert outbox() == []  # no link to follow
+
+
 def test_the_reported_tab_bypass_lands_home(client, member, outbox):
     page = client.get("/sign-in?next=/%09/evil.example")
     assert sign_in_via(client, outbox, page) == "/"
