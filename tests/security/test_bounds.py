@@ -5,20 +5,16 @@ the database as a 500 (PostgreSQL's integer stops at 2^31-1 and its text holds n
 from __future__ import annotations
 
 import html
-import importlib
-import pkgutil
 from decimal import Decimal
 
 import pytest
 from flask import url_for
-from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from werkzeug.routing.converters import NumberConverter
 from wtforms import HiddenField, StringField
 from wtforms.fields.core import UnboundField
 from wtforms.validators import Length
 
-import campaign
 from campaign.bounds import MAX_ID
 from campaign.consultation import evidence
 from campaign.consultation.evidence import MAX_ANSWER
@@ -31,6 +27,7 @@ from campaign.mail import Email, FileMailClient, SendGridClient
 from campaign.signoff.models import Signature
 from tests.consultation.conftest import BASE, consultation  # noqa: F401
 from tests.factories import sign_in
+from tests.security.forms import form_classes
 from tests.signoff.conftest import sign_form, signoff  # noqa: F401
 
 OUT_OF_RANGE = [2**31, 2**63, 2**64, 10**30]
@@ -141,21 +138,8 @@ def test_a_nul_in_any_posted_form_is_refused_and_nothing_is_written(client, cons
 # --- text fields -----------------------------------------------------------------
 
 
-def _form_classes() -> list[type[FlaskForm]]:
-    for module in pkgutil.walk_packages(campaign.__path__, "campaign."):
-        if module.name.endswith("forms"):
-            importlib.import_module(module.name)
-    found, todo = [], list(FlaskForm.__subclasses__())
-    while todo:
-        cls = todo.pop()
-        todo.extend(cls.__subclasses__())
-        if cls.__module__.startswith("campaign."):
-            found.append(cls)
-    return found
-
-
 def test_every_form_checks_its_text_and_bounds_every_text_field():
-    forms = _form_classes()
+    forms = form_classes()
     assert len(forms) > 15
     unbounded = []
     for cls in forms:

@@ -9,9 +9,7 @@ The 500s the fuzz found that are still open are listed in OPEN (see there).
 
 from __future__ import annotations
 
-import importlib
 import io
-import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -33,7 +31,6 @@ from wtforms import (
     TextAreaField,
 )
 
-import campaign
 from campaign.auth.forms import ConfirmSignInForm, DetailsForm, SignInForm
 from campaign.consultation.evidence import dao_questions
 from campaign.consultation.forms import (
@@ -49,6 +46,7 @@ from campaign.directory.forms import LetterheadForm, RegisterUploadForm, RosterU
 from campaign.drafting.forms import CampaignForm, QuestionForm, StatementForm
 from campaign.forms import ConfirmForm, Form
 from campaign.signoff.forms import SettingsForm, SignForm
+from tests.security.forms import form_classes
 from tests.security.fuzzing import (
     World,
     anything,
@@ -179,25 +177,12 @@ TARGETS = [
 NOT_POSTED = {Form}
 
 
-def form_classes() -> list[type[FlaskForm]]:
-    """Every form class the app defines (not those built inside a function per campaign,
-    whose class is in TARGETS by its base)."""
-    for module in pkgutil.walk_packages(campaign.__path__, "campaign."):
-        if module.name.endswith("forms"):
-            importlib.import_module(module.name)
-    found, todo = [], list(FlaskForm.__subclasses__())
-    while todo:
-        cls = todo.pop()
-        todo.extend(cls.__subclasses__())
-        if cls.__module__.startswith("campaign.") and "<locals>" not in cls.__qualname__:
-            found.append(cls)
-    return found
-
-
 def test_every_form_is_fuzzed():
     fuzzed = {target.form for target in TARGETS} | NOT_POSTED
-    missing = [f"{c.__module__}.{c.__qualname__}" for c in form_classes() if c not in fuzzed]
-    assert len(form_classes()) > 15
+    missing = [
+        f"{c.__module__}.{c.__qualname__}" for c in form_classes(local=False) if c not in fuzzed
+    ]
+    assert len(form_classes(local=False)) > 15
     assert missing == [], "add a Target for each form, with the route that posts it"
 
 
