@@ -247,5 +247,16 @@ def dao_headships_of(user_id: int) -> list[Headship]:
     )
 
 
+def dao_first_lead(association_id: int) -> User | None:
+    """The association's first lead (lowest membership id), so every caller agrees."""
+    return db.session.scalar(
+        select(User)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.association_id == association_id, Membership.role == Role.LEAD)
+        .order_by(Membership.id)
+        .limit(1)
+    )
+
+
 def dao_user(user_id: int) -> User | None:
     return db.session.get(User, user_id)

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from campaign.consultation.evidence import dao_answers, dao_questions
 from campaign.consultation.models import QuestionKind
 from campaign.directory.models import Constituency, Mp, User
+from campaign.directory.services import dao_first_lead
 from campaign.drafting.models import Campaign
 from campaign.extensions import db
 from campaign.formatting import LONDON, plural
@@ -143,10 +144,7 @@ def _figure(question, total: Decimal, answered: int, signing: int) -> str:
 def signing_lead(association) -> User | None:
     """Who signs MP letters: the association's lead; with several, the first made,
     so every render agrees."""
-    leads = sorted(
-        (m for m in association.memberships if m.role.value == "lead"), key=lambda m: m.id
-    )
-    return leads[0].user if leads else None
+    return dao_first_lead(association.id)
 
 
 def mp_merges(campaign: Campaign) -> dict[str, dict]:
