@@ -63,7 +63,8 @@ def _has_nul() -> bool:
     if any("\x00" in k or "\x00" in v for k, v in request.args.items(multi=True)):
         return True
     if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        return any("\x00" in k or "\x00" in v for k, v in request.form.items(multi=True))
+        # A multipart part without a name has the key None.
+        return any("\x00" in (k or "") or "\x00" in v for k, v in request.form.items(multi=True))
     return False
 
 

@@ -11,9 +11,19 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+import wtforms
+from flask import request
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import QueryableAttribute
-from wtforms import DateTimeLocalField, HiddenField, StringField, SubmitField, TextAreaField
+from werkzeug.datastructures import CombinedMultiDict, MultiDict
+from wtforms import (
+    DateTimeLocalField,
+    FileField,
+    HiddenField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import Length, StopValidation
 
 from campaign.formatting import LONDON
@@ -57,7 +67,21 @@ class Fits(Length):
 
 
 class Form(FlaskForm):
-    """Every form's base: its text fields are checked for control characters."""
+    """Every form's base: its text fields are checked for control characters, and
+    only its file fields read the request's files."""
+
+    class Meta(FlaskForm.Meta):
+        def wrap_formdata(self, form, formdata):
+            formdata = super().wrap_formdata(form, formdata)
+            if isinstance(formdata, CombinedMultiDict):
+                # Flask-WTF offers every field the files too: a file posted under a
+                # text field's name would reach its filters, validators and queries.
+                names = {field.name for field in form if isinstance(field, FileField)}
+                files = MultiDict(
+                    (name, file) for name, file in request.files.items(multi=True) if name in names
+                )
+                formdata = CombinedMultiDict((files, request.form))
+            return formdata
 
     def validate(self, extra_validators=None) -> bool:
         extra = {name: list(found) for name, found in (extra_validators or {}).items()}
@@ -67,6 +91,17 @@ class Form(FlaskForm):
                 check = multi_line_text if isinstance(field, TextAreaField) else single_line_text
                 extra.setdefault(name, []).insert(0, check)
         return super().validate(extra)
+
+
+class IntegerField(wtforms.IntegerField):
+    """A whole number of at most 15 digits: a longer one cannot be compared with a
+    float (NumberRange would raise OverflowError past 308 digits)."""
+
+    def process_formdata(self, valuelist):
+        if valuelist and len(valuelist[0].strip()) > 15:
+            self.data = None
+            raise ValueError("Give a smaller number")
+        super().process_formdata(valuelist)
 
 
 class ConfirmForm(Form):

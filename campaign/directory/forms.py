@@ -2,7 +2,6 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     BooleanField,
     EmailField,
-    IntegerField,
     StringField,
     SubmitField,
     TextAreaField,
@@ -19,7 +18,7 @@ from campaign.directory.letterhead import (
     checked_logo,
 )
 from campaign.directory.models import Association
-from campaign.forms import Fits, Form
+from campaign.forms import Fits, Form, IntegerField
 
 CSV_ONLY = FileAllowed(["csv"], "The file must be a CSV file (ending .csv)")
 

@@ -61,6 +61,8 @@ class SettingsForm(Form):
         return ",".join(str(d) for d in sorted(days, reverse=True))
 
     def validate_reminder_days(self, field: StringField) -> None:
+        if field.errors:  # not days at all: Regexp has said so
+            return
         limit = Campaign.reminder_days.type.length
         if len(self.days) > limit:
             raise ValidationError(

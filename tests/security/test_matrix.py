@@ -154,6 +154,8 @@ MATRIX: dict[str, dict[str, str]] = {
     "signoff.schools @signoff":           {"GET":      "LOGIN OK    OK    OK    OK    404"},
     "signoff.schools @draft":             {"GET":      "LOGIN 404   404   404   OK    404"},
     "signoff.sign @signoff":              {"GET POST": "LOGIN 404   OK    404   404   404"},
+    "signoff.sign @consultation":         {"GET":      "LOGIN 404   OK    404   404   404",
+                                           "POST":     "LOGIN 404   400   404   404   404"},
     "signoff.sign @draft":                {"GET POST": "LOGIN 404   404   404   404   404"},
     "signoff.sign @b":                    {"GET POST": "LOGIN 404   404   404   404   404"},
     "signoff.done @signoff":              {"GET":      "LOGIN 404   OK    404   404   404"},
