@@ -74,9 +74,9 @@ def register_blueprints(app: Flask) -> None:
     ):
         app.register_blueprint(blueprint)
     if app.config["DEVELOPMENT"]:
-        from campaign.devtools import bp as devtools
+        from campaign import devtools
 
-        app.register_blueprint(devtools)
+        devtools.init_app(app)
 
 
 def register_error_pages(app: Flask) -> None:

@@ -1,7 +1,9 @@
 """Settings, read from the environment with embedded defaults.
 
 Every variable is listed in the README. Nothing here needs a network service:
-with no environment at all the app runs on a SQLite file and a file outbox.
+with no environment at all the app runs on a SQLite file and a file outbox. This
+module only reads the environment; development defaults that need the app's own
+code are filled in by `campaign.devtools.init_app`.
 """
 
 from __future__ import annotations
@@ -29,12 +31,6 @@ def _secret_key(instance: Path) -> str:
     return path.read_text().strip()
 
 
-def _dev_webhook_key(instance: Path) -> str:
-    from campaign.devtools import dev_webhook_public_key
-
-    return dev_webhook_public_key(instance)
-
-
 def from_environment() -> dict:
     """Build the app's configuration from the environment."""
     instance = instance_path()
@@ -54,9 +50,9 @@ def from_environment() -> dict:
         "SENDGRID_API_KEY": os.environ.get("SENDGRID_API_KEY", ""),
         "SENDGRID_API_HOST": os.environ.get("SENDGRID_API_HOST", "https://api.sendgrid.com"),
         "SENDGRID_TIMEOUT": float(os.environ.get("SENDGRID_TIMEOUT", "30")),
-        # The event webhook's verification key, as SendGrid shows it (base64, no PEM lines).
-        "SENDGRID_WEBHOOK_PUBLIC_KEY": os.environ.get("SENDGRID_WEBHOOK_PUBLIC_KEY")
-        or (_dev_webhook_key(instance) if development else ""),
+        # The event webhook's verification key, as SendGrid shows it (base64, no PEM
+        # lines); in development devtools fills in a key of its own.
+        "SENDGRID_WEBHOOK_PUBLIC_KEY": os.environ.get("SENDGRID_WEBHOOK_PUBLIC_KEY", ""),
         # Sending: parallel requests, messages claimed at a time, bounded retries.
         "SEND_WORKERS": int(os.environ.get("SEND_WORKERS", "16")),
         "SEND_CLAIM_SIZE": int(os.environ.get("SEND_CLAIM_SIZE", "1000")),

@@ -13,11 +13,25 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, Flask, current_app, render_template
 from sqlalchemy import select
+
+from campaign.delivery.models import Channel, Message, MessageState
+from campaign.delivery.public import SIGNATURE, TIMESTAMP
+from campaign.extensions import db
 
 bp = Blueprint("devtools", __name__, url_prefix="/dev")
 LINK = re.compile(r"https?://\S+")
+
+
+def init_app(app: Flask) -> None:
+    """Development only: the outbox pages, and a webhook key of the app's own unless
+    SENDGRID_WEBHOOK_PUBLIC_KEY is set."""
+    if not app.config["SENDGRID_WEBHOOK_PUBLIC_KEY"]:
+        app.config["SENDGRID_WEBHOOK_PUBLIC_KEY"] = dev_webhook_public_key(
+            Path(app.config["INSTANCE"])
+        )
+    app.register_blueprint(bp)
 
 
 @bp.get("/outbox")
@@ -78,10 +92,6 @@ def dev_webhook_public_key(instance: Path) -> str:
 def replay_events(campaign_id: int, event: str = "delivered") -> dict:
     """Post signed `processed` and `event` events for every sent email of a campaign to
     the app's own webhook, as SendGrid would; posting again is recognised as a replay."""
-    from campaign.delivery.models import Channel, Message, MessageState
-    from campaign.delivery.public import SIGNATURE, TIMESTAMP
-    from campaign.extensions import db
-
     messages = db.session.scalars(
         select(Message).where(
             Message.campaign_id == campaign_id,
