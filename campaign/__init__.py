@@ -25,6 +25,7 @@ def create_app(config: dict | None = None) -> Flask:
     bounds.init_app(app)
     register_extensions(app)
     register_blueprints(app)
+    register_commands(app)
     register_error_pages(app)
     register_template_helpers(app)
     security.init_app(app)
@@ -77,6 +78,17 @@ def register_blueprints(app: Flask) -> None:
         from campaign import devtools
 
         devtools.init_app(app)
+
+
+def register_commands(app: Flask) -> None:
+    from campaign.consultation import cli as consultation
+    from campaign.delivery import cli as delivery
+    from campaign.directory import cli as directory
+    from campaign.letters import cli as letters
+    from campaign.signoff import cli as signoff
+
+    for feature in (directory, consultation, signoff, letters, delivery):
+        feature.register_commands(app)
 
 
 def register_error_pages(app: Flask) -> None:

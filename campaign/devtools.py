@@ -11,13 +11,16 @@ from email import policy
 from email.parser import BytesParser
 from pathlib import Path
 
+import click
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from flask import Blueprint, Flask, current_app, render_template
+from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from campaign.delivery.models import Channel, Message, MessageState
 from campaign.delivery.public import SIGNATURE, TIMESTAMP
+from campaign.drafting.cli import association_option, campaign_or_fail
 from campaign.extensions import db
 
 bp = Blueprint("devtools", __name__, url_prefix="/dev")
@@ -25,13 +28,14 @@ LINK = re.compile(r"https?://\S+")
 
 
 def init_app(app: Flask) -> None:
-    """Development only: the outbox pages, and a webhook key of the app's own unless
-    SENDGRID_WEBHOOK_PUBLIC_KEY is set."""
+    """Development only: the outbox pages, `campaign dev-events`, and a webhook key of
+    the app's own unless SENDGRID_WEBHOOK_PUBLIC_KEY is set."""
     if not app.config["SENDGRID_WEBHOOK_PUBLIC_KEY"]:
         app.config["SENDGRID_WEBHOOK_PUBLIC_KEY"] = dev_webhook_public_key(
             Path(app.config["INSTANCE"])
         )
     app.register_blueprint(bp)
+    app.cli.add_command(dev_events_command)
 
 
 @bp.get("/outbox")
@@ -115,3 +119,19 @@ def replay_events(campaign_id: int, event: str = "delivered") -> dict:
         headers={SIGNATURE: base64.b64encode(signature).decode(), TIMESTAMP: str(now)},
     )
     return {"status": response.status_code, **(response.get_json(silent=True) or {})}
+
+
+@click.command("dev-events")
+@click.argument("campaign_slug")
+@association_option
+@click.option(
+    "--event",
+    type=click.Choice(["delivered", "bounce", "dropped", "deferred", "open"]),
+    default="delivered",
+    show_default=True,
+)
+@with_appcontext
+def dev_events_command(campaign_slug: str, slug: str | None, event: str) -> None:
+    """Play SendGrid's signed event webhook for a campaign's sent emails (processed,
+    then EVENT), through the app's real webhook endpoint."""
+    click.echo(json.dumps(replay_events(campaign_or_fail(campaign_slug, slug).id, event)))

@@ -6,6 +6,7 @@ import json
 import sys
 
 import click
+from flask import Flask
 from flask.cli import with_appcontext
 
 from campaign.delivery.outbox import (
@@ -16,14 +17,19 @@ from campaign.delivery.outbox import (
     require_sendable,
 )
 from campaign.delivery.sending import SendSummary, send_ready
+from campaign.drafting.cli import association_option, campaign_or_fail
 from campaign.extensions import db
 from campaign.formatting import plural
 from campaign.letters.models import Audience
 
 
+def register_commands(app: Flask) -> None:
+    app.cli.add_command(send_command)
+
+
 @click.command("send")
 @click.argument("campaign_slug")
-@click.option("--association", "slug", help="Needed only if two associations use the slug.")
+@association_option
 @click.option("--audience", type=click.Choice(["mps", "parents"]), required=True)
 @click.option("--dry-run", is_flag=True, help="Say what would be sent; change nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
@@ -33,9 +39,7 @@ def send_command(
 ) -> None:
     """Send a campaign's letters to one audience by email (each message once), and
     prepare the rest for the post."""
-    from campaign.cli import _campaign
-
-    campaign = _campaign(campaign_slug, slug)
+    campaign = campaign_or_fail(campaign_slug, slug)
     chosen = Audience(audience)
     try:
         if dry_run:
@@ -76,26 +80,3 @@ def send_command(
         f"This run: {run['sent']} sent, {run['failed']} failed, "
         f"{run['suppressed']} suppressed, {run['api_calls']} API calls, {run['seconds']} s."
     )
-
-
-@click.command("dev-events")
-@click.argument("campaign_slug")
-@click.option("--association", "slug", help="Needed only if two associations use the slug.")
-@click.option(
-    "--event",
-    type=click.Choice(["delivered", "bounce", "dropped", "deferred", "open"]),
-    default="delivered",
-    show_default=True,
-)
-@with_appcontext
-def dev_events_command(campaign_slug: str, slug: str | None, event: str) -> None:
-    """Development only: play SendGrid's signed event webhook for a campaign's sent
-    emails (processed, then EVENT), through the app's real webhook endpoint."""
-    from flask import current_app
-
-    from campaign.cli import _campaign
-    from campaign.devtools import replay_events
-
-    if not current_app.config["DEVELOPMENT"]:
-        raise click.ClickException("Only in development (CAMPAIGN_ENV=development).")
-    click.echo(json.dumps(replay_events(_campaign(campaign_slug, slug).id, event)))

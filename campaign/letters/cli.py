@@ -7,8 +7,10 @@ import sys
 from pathlib import Path
 
 import click
+from flask import Flask
 from flask.cli import with_appcontext
 
+from campaign.drafting.cli import association_option, campaign_or_fail
 from campaign.extensions import db
 from campaign.formatting import plural
 from campaign.letters import outputs
@@ -18,15 +20,10 @@ from campaign.letters.services import LettersError, check_letters, dao_letters, 
 audience_option = click.option(
     "--audience", type=click.Choice(["parents", "mps"]), required=True, help="Whose letters."
 )
-association_option = click.option(
-    "--association", "slug", help="Needed only if two associations use the slug."
-)
 
 
-def _campaign(campaign_slug: str, slug: str | None):
-    from campaign.cli import _campaign as find  # late: campaign.cli registers this group
-
-    return find(campaign_slug, slug)
+def register_commands(app: Flask) -> None:
+    app.cli.add_command(letters)
 
 
 @click.group()
@@ -47,7 +44,7 @@ def render_letters_command(
     campaign_slug: str, slug: str | None, audience: str, out_dir: str | None, as_json: bool
 ) -> None:
     """Render a campaign's letters for one audience (unchanged letters are skipped)."""
-    campaign = _campaign(campaign_slug, slug)
+    campaign = campaign_or_fail(campaign_slug, slug)
     with click.progressbar(length=1, label="Rendering", file=sys.stderr) as bar:
 
         def progress(done: int, total: int) -> None:
@@ -86,7 +83,7 @@ def render_letters_command(
 @with_appcontext
 def check_command(campaign_slug: str, slug: str | None, audience: str, as_json: bool) -> None:
     """Check every letter as a mail house would (GOV.UK Notify's rules); exit 1 if any fails."""
-    campaign = _campaign(campaign_slug, slug)
+    campaign = campaign_or_fail(campaign_slug, slug)
     checked = check_letters(campaign, Audience(audience))
     if not checked:
         raise click.ClickException("There are no letters: render them first.")
@@ -132,7 +129,7 @@ def check_command(campaign_slug: str, slug: str | None, audience: str, as_json: 
 @with_appcontext
 def pack_command(campaign_slug: str, slug: str | None, audience: str, out_file: str) -> None:
     """Write the print pack (the PDF the letters page offers) and its manifest CSV."""
-    campaign = _campaign(campaign_slug, slug)
+    campaign = campaign_or_fail(campaign_slug, slug)
     chosen = dao_letters(campaign.id, Audience(audience))
     if not chosen:
         raise click.ClickException("There are no letters: render them first.")
