@@ -56,15 +56,17 @@ def register_blueprints(app: Flask) -> None:
     from campaign.delivery.public import bp as unsubscribe
     from campaign.delivery.views import bp as delivery
     from campaign.directory.views import bp as directory
-    from campaign.drafting.views import bp as campaigns
+    from campaign.drafting.views import bp as drafting
     from campaign.letters.views import bp as letters
+    from campaign.overview.views import bp as overview
     from campaign.signoff.public import bp as public
     from campaign.signoff.views import bp as signoff
 
     for blueprint in (
         auth,
         directory,
-        campaigns,
+        overview,
+        drafting,
         consultation,
         signoff,
         letters,

@@ -77,7 +77,7 @@ def index():
         return redirect(url_for("auth.sign_in"))
     memberships = current_user.memberships
     if len(memberships) == 1:
-        return redirect(url_for("directory.home", slug=memberships[0].association.slug))
+        return redirect(url_for("overview.home", slug=memberships[0].association.slug))
     return render_template("auth/choose_association.html", memberships=memberships)
 
 

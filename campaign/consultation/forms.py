@@ -1,6 +1,14 @@
 from __future__ import annotations
 
-from wtforms import HiddenField, RadioField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    RadioField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
@@ -92,3 +100,17 @@ class ReminderForm(Form):
     la = HiddenField()
     constituency = HiddenField()
     submit = SubmitField("Send reminders")
+
+
+class QuestionForm(Form):
+    prompt = StringField(
+        "Question", validators=[DataRequired("Write the question"), Fits(EvidenceQuestion.prompt)]
+    )
+    kind = SelectField(
+        "Kind of answer",
+        choices=[SelectChoice(k.value, k.label) for k in QuestionKind],
+        default=QuestionKind.MONEY.value,
+    )
+    help = StringField("Help text (optional)", validators=[Optional(), Fits(EvidenceQuestion.help)])
+    required = BooleanField("Every school must answer it")
+    submit = SubmitField("Add question")

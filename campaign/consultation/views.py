@@ -1,5 +1,6 @@
 """Consultation pages: heads answer for their schools and comment on paragraphs;
-the lead sees the tally, chases, decides amendments and reads the evidence."""
+the lead opens and closes the round, sets the evidence questions, sees the tally,
+chases, decides amendments and reads the evidence."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ from campaign.consultation.forms import (
     AmendmentForm,
     CommentForm,
     DecisionForm,
+    QuestionForm,
     ReminderForm,
     answer_form,
 )
-from campaign.consultation.models import StanceKind
+from campaign.consultation.models import QuestionKind, StanceKind
 from campaign.consultation.summary import summary_csv
 from campaign.directory.access import require
 from campaign.directory.models import Role
@@ -26,8 +28,10 @@ from campaign.directory.services import (
 from campaign.downloads import attachment
 from campaign.drafting import text
 from campaign.drafting.access import scope_to_campaign
+from campaign.drafting.models import CampaignState, IllegalTransition
 from campaign.drafting.services import dao_version
 from campaign.extensions import db
+from campaign.forms import ConfirmForm
 
 bp = Blueprint("consultation", __name__, url_prefix="/a/<slug>/campaigns/<cslug>")
 scope_to_campaign(bp)
@@ -162,6 +166,91 @@ def paragraph(number: int, paragraph: int):
 
 
 # --- the lead ----------------------------------------------------------------
+
+
+def _confirm(action: str, run):
+    """A confirmation page (GET) whose button (POST) runs the transition."""
+    require(Role.LEAD)
+    campaign = g.campaign
+    form = ConfirmForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            message = run(campaign)
+        except (IllegalTransition, services.ConsultationError) as exc:
+            db.session.rollback()
+            error = str(exc)
+        else:
+            flash(message)
+            return redirect(url_for("overview.campaign", cslug=campaign.slug))
+    return render_template(
+        "consultation/confirm.html",
+        campaign=campaign,
+        action=action,
+        form=form,
+        error=error,
+        heads=len(services.dao_head_ids(g.association.id)),
+        tally=services.tally(campaign) if action != "open" else None,
+    ), 409 if error else 200
+
+
+@bp.route("/open", methods=["GET", "POST"])
+def open_consultation():
+    def run(campaign):
+        head_ids = services.open_consultation(campaign)
+        db.session.commit()
+        for user_id in head_ids:  # saved first, then each invitation queued by id
+            tasks.send_invitation(campaign.id, user_id)
+        return f"The consultation is open. Invitations are going to {len(head_ids)} heads."
+
+    return _confirm("open", run)
+
+
+@bp.route("/close-consultation", methods=["GET", "POST"])
+def close_consultation():
+    def run(campaign):
+        services.close_consultation(campaign)
+        db.session.commit()
+        return "The consultation is closed. Answers can no longer change."
+
+    return _confirm("close", run)
+
+
+@bp.route("/back-to-draft", methods=["GET", "POST"])
+def back_to_draft():
+    def run(campaign):
+        campaign.move_to(CampaignState.DRAFT)
+        db.session.commit()
+        return "Back to drafting. Edit the statement, then open a new round of consultation."
+
+    return _confirm("draft", run)
+
+
+@bp.route("/questions", methods=["GET", "POST"])
+def questions():
+    require(Role.LEAD)
+    campaign = g.campaign
+    form = QuestionForm()
+    if form.validate_on_submit():
+        if campaign.state not in (CampaignState.DRAFT, CampaignState.CONSULTATION):
+            flash("Questions can be added only before sign-off.")
+        else:
+            evidence.add_question(
+                campaign,
+                QuestionKind(form.kind.data),
+                form.prompt.data,
+                form.help.data or "",
+                form.required.data,
+            )
+            db.session.commit()
+            flash("Question added.")
+        return redirect(url_for("consultation.questions"))
+    return render_template(
+        "consultation/questions.html",
+        campaign=campaign,
+        form=form,
+        questions=evidence.dao_questions(campaign.id),
+    ), 400 if form.errors else 200
 
 
 @bp.get("/consultation")

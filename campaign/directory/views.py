@@ -32,27 +32,12 @@ from campaign.directory.imports import (
 )
 from campaign.directory.letterhead import PNG, SVG, update_letterhead
 from campaign.directory.models import Role
-from campaign.drafting.models import CampaignState
-from campaign.drafting.services import dao_campaigns
 from campaign.extensions import db
 
 bp = Blueprint("directory", __name__, url_prefix="/a/<slug>")
 
 
 scope_to_association(bp)
-
-
-@bp.get("/")
-def home():
-    association_id = g.association.id
-    my_schools = services.dao_schools_led_by(association_id, current_user.id)
-    counts = None
-    if g.membership.role in (Role.LEAD, Role.VIEWER):
-        counts = services.dao_counts(association_id)
-    campaigns = [c for c in dao_campaigns(association_id) if c.state is not CampaignState.DRAFT]
-    return render_template(
-        "directory/home.html", my_schools=my_schools, counts=counts, campaigns=campaigns
-    )
 
 
 @bp.get("/schools")

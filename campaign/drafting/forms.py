@@ -2,11 +2,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from wtforms import BooleanField, SelectField, StringField, SubmitField, TextAreaField
-from wtforms.fields.choices import SelectChoice
+from wtforms import BooleanField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from campaign.consultation.models import EvidenceQuestion, QuestionKind
 from campaign.drafting.models import Campaign, StatementVersion
 from campaign.drafting.text import MAX_LENGTH
 from campaign.forms import Fits, Form, LondonDateTimeField
@@ -59,17 +57,3 @@ class StatementForm(Form):
         "What changed (optional)", validators=[Optional(), Fits(StatementVersion.note)]
     )
     submit = SubmitField("Save statement")
-
-
-class QuestionForm(Form):
-    prompt = StringField(
-        "Question", validators=[DataRequired("Write the question"), Fits(EvidenceQuestion.prompt)]
-    )
-    kind = SelectField(
-        "Kind of answer",
-        choices=[SelectChoice(k.value, k.label) for k in QuestionKind],
-        default=QuestionKind.MONEY.value,
-    )
-    help = StringField("Help text (optional)", validators=[Optional(), Fits(EvidenceQuestion.help)])
-    required = BooleanField("Every school must answer it")
-    submit = SubmitField("Add question")

@@ -161,7 +161,8 @@ def test_every_form_checks_its_text_and_bounds_every_text_field():
 
 def test_saved_text_fields_take_their_length_from_the_column(app):
     from campaign.auth.forms import DetailsForm
-    from campaign.drafting.forms import CampaignForm, QuestionForm
+    from campaign.consultation.forms import QuestionForm
+    from campaign.drafting.forms import CampaignForm
     from campaign.signoff.forms import SignForm
 
     def maximum(form, name):

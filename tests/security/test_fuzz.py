@@ -38,12 +38,13 @@ from campaign.consultation.forms import (
     AnswerForm,
     CommentForm,
     DecisionForm,
+    QuestionForm,
     ReminderForm,
     answer_form,
 )
 from campaign.delivery.forms import ParentListForm
 from campaign.directory.forms import LetterheadForm, RegisterUploadForm, RosterUploadForm
-from campaign.drafting.forms import CampaignForm, QuestionForm, StatementForm
+from campaign.drafting.forms import CampaignForm, StatementForm
 from campaign.forms import ConfirmForm, Form
 from campaign.signoff.forms import SettingsForm, SignForm
 from tests.security.forms import form_classes

@@ -104,7 +104,7 @@ MATRIX: dict[str, dict[str, str]] = {
     "unsubscribe.sendgrid_events @unsigned": {"POST":  "403   403   403   403   403   403"},
 
     # The register.
-    "directory.home":                     {"GET":      "LOGIN OK    OK    OK    OK    404"},
+    "overview.home":                     {"GET":      "LOGIN OK    OK    OK    OK    404"},
     "directory.schools":                  {"GET":      "LOGIN OK    403   403   OK    404"},
     "directory.school":                   {"GET":      "LOGIN OK    OK    404   OK    404"},
     "directory.school @b":                {"GET":      "LOGIN 404   404   404   404   404"},
@@ -119,19 +119,19 @@ MATRIX: dict[str, dict[str, str]] = {
     "directory.settings_logo":            {"GET":      "LOGIN 403   403   403   OK    404"},
 
     # Drafting: the campaign list, the statement and its versions, the moves between states.
-    "campaigns.index":                    {"GET":      "LOGIN OK    OK    OK    OK    404"},
-    "campaigns.new":                      {"GET POST": "LOGIN 403   403   403   OK    404"},
-    "campaigns.show @consultation":       {"GET":      "LOGIN OK    OK    OK    OK    404"},
-    "campaigns.show @draft":              {"GET":      "LOGIN 404   404   404   OK    404"},
-    "campaigns.statement @draft":         {"GET POST": "LOGIN 404   404   404   OK    404"},
-    "campaigns.versions @consultation":   {"GET":      "LOGIN OK    403   403   OK    404"},
-    "campaigns.compare @consultation":    {"GET":      "LOGIN OK    403   403   OK    404"},
-    "campaigns.version @consultation":    {"GET":      "LOGIN OK    OK    OK    OK    404"},
-    "campaigns.version @draft":           {"GET":      "LOGIN 404   404   404   OK    404"},
-    "campaigns.open_consultation @draft": {"GET POST": "LOGIN 404   404   404   OK    404"},
-    "campaigns.close_consultation @consultation": {"GET POST": "LOGIN 403 403 403 OK  404"},
-    "campaigns.back_to_draft @consultation": {"GET POST": "LOGIN 403  403   403   OK    404"},
-    "campaigns.questions @draft":         {"GET POST": "LOGIN 404   404   404   OK    404"},
+    "overview.campaigns":                    {"GET":      "LOGIN OK    OK    OK    OK    404"},
+    "drafting.new":                      {"GET POST": "LOGIN 403   403   403   OK    404"},
+    "overview.campaign @consultation":       {"GET":      "LOGIN OK    OK    OK    OK    404"},
+    "overview.campaign @draft":              {"GET":      "LOGIN 404   404   404   OK    404"},
+    "drafting.statement @draft":         {"GET POST": "LOGIN 404   404   404   OK    404"},
+    "drafting.versions @consultation":   {"GET":      "LOGIN OK    403   403   OK    404"},
+    "drafting.compare @consultation":    {"GET":      "LOGIN OK    403   403   OK    404"},
+    "drafting.version @consultation":    {"GET":      "LOGIN OK    OK    OK    OK    404"},
+    "drafting.version @draft":           {"GET":      "LOGIN 404   404   404   OK    404"},
+    "consultation.open_consultation @draft": {"GET POST": "LOGIN 404   404   404   OK    404"},
+    "consultation.close_consultation @consultation": {"GET POST": "LOGIN 403 403 403 OK  404"},
+    "consultation.back_to_draft @consultation": {"GET POST": "LOGIN 403  403   403   OK    404"},
+    "consultation.questions @draft":         {"GET POST": "LOGIN 404   404   404   OK    404"},
 
     # Consultation: heads answer for their own schools and comment; the lead reads and decides.
     "consultation.respond @consultation": {"GET":      "LOGIN OK    OK    OK    OK    404"},
@@ -520,9 +520,9 @@ def _form(world: World, endpoint: str) -> dict:
             "cosignatory_limit": "150",
             "accent": "",
         },
-        "campaigns.new": lambda: {"title": "Another campaign", "to_parents": "y", "to_mps": "y"},
-        "campaigns.statement": lambda: {"body": STATEMENT + "\n\nChanged.", "note": "Tidied"},
-        "campaigns.questions": lambda: {"prompt": "Posts cut", "kind": "number"},
+        "drafting.new": lambda: {"title": "Another campaign", "to_parents": "y", "to_mps": "y"},
+        "drafting.statement": lambda: {"body": STATEMENT + "\n\nChanged.", "note": "Tidied"},
+        "consultation.questions": lambda: {"prompt": "Posts cut", "kind": "number"},
         "consultation.answer": lambda: {"kind": "agree", "reason": ""},
         "consultation.paragraph": lambda: {"comment-body": "Agreed.", "comment-submit": "Post"},
         "consultation.reminders": lambda: {"batch": "matrix", "la": "", "constituency": ""},
@@ -574,7 +574,7 @@ def _request(app, world: World, key: str, method: str) -> tuple[str, dict]:
     db.session.commit()  # a sign-in token issued above
     path = app.url_map.bind("localhost").build(endpoint, values, method=method)
     kwargs: dict = {}
-    if endpoint == "campaigns.compare":
+    if endpoint == "drafting.compare":
         kwargs["query_string"] = {"a": 1, "b": 2}
     if endpoint == "unsubscribe.sendgrid_events":
         app.config["SENDGRID_WEBHOOK_PUBLIC_KEY"] = SIGNER.public_key
