@@ -17,8 +17,8 @@ from campaign.consultation.models import (
     Stance,
     StanceKind,
 )
-from campaign.directory.models import Headship, School, User
-from campaign.directory.services import dao_member_schools_not_in
+from campaign.directory.models import School, User
+from campaign.directory.services import dao_head_ids, dao_member_schools_not_in
 from campaign.drafting import text
 from campaign.drafting.models import Campaign, CampaignState, StatementVersion
 from campaign.drafting.services import save_statement
@@ -38,27 +38,6 @@ def require_open(campaign: Campaign) -> None:
         raise ConsultationError(
             f"The consultation closed on {when(closed)}; answers can no longer change."
         )
-
-
-def dao_head_ids(association_id: int, school_ids: list[int] | None = None) -> list[int]:
-    """Users who lead member schools (all, or of these schools)."""
-    stmt = select(Headship.user_id).where(Headship.association_id == association_id).distinct()
-    if school_ids is not None:
-        stmt = stmt.where(Headship.school_id.in_(school_ids))
-    return list(db.session.scalars(stmt))
-
-
-def dao_led_school(campaign: Campaign, user: User, urn: int) -> School | None:
-    """The school with this URN if the user leads it in the campaign's association."""
-    return db.session.scalar(
-        select(School)
-        .join(Headship, Headship.school_id == School.id)
-        .where(
-            Headship.association_id == campaign.association_id,
-            Headship.user_id == user.id,
-            School.urn == urn,
-        )
-    )
 
 
 def open_consultation(campaign: Campaign) -> list[int]:

@@ -18,9 +18,10 @@ from campaign.consultation.forms import (
 )
 from campaign.consultation.models import QuestionKind, StanceKind
 from campaign.consultation.summary import summary_csv
-from campaign.directory.access import require
+from campaign.directory.access import headship_or_404, require
 from campaign.directory.models import Role
 from campaign.directory.services import (
+    dao_head_ids,
     dao_local_authorities,
     dao_mps_for_members,
     dao_schools_led_by,
@@ -62,9 +63,7 @@ def respond():
 @bp.route("/respond/<int:urn>", methods=["GET", "POST"])
 def answer(urn: int):
     campaign = g.campaign
-    school = services.dao_led_school(campaign, current_user, urn)
-    if school is None:
-        abort(404)  # not a school this person leads: same as not existing
+    school, _ = headship_or_404(urn)
     questions = evidence.dao_questions(campaign.id)
     existing = evidence.dao_answers_for_school(campaign.id, school.id)
     latest = services.dao_latest_stances(campaign.id, [school.id]).get(school.id)
@@ -189,7 +188,7 @@ def _confirm(action: str, run):
         action=action,
         form=form,
         error=error,
-        heads=len(services.dao_head_ids(g.association.id)),
+        heads=len(dao_head_ids(g.association.id)),
         tally=services.tally(campaign) if action != "open" else None,
     ), 409 if error else 200
 
@@ -270,7 +269,7 @@ def dashboard():
         campaign=campaign,
         tally=services.tally(campaign),
         non_responders=non_responders,
-        reminder_heads=len(services.dao_head_ids(g.association.id, [s.id for s in non_responders]))
+        reminder_heads=len(dao_head_ids(g.association.id, [s.id for s in non_responders]))
         if non_responders
         else 0,
         la=la,

@@ -13,13 +13,14 @@ from campaign.delivery.parents import (
     dao_parents_sent,
     save_parent_list,
 )
+from campaign.directory.access import headship_or_404
 from campaign.directory.csvfile import ImportRefused
 from campaign.directory.models import Role, School
 from campaign.directory.services import dao_member_school
 from campaign.drafting.access import scope_to_campaign
 from campaign.drafting.models import CampaignState
 from campaign.extensions import db
-from campaign.signoff.services import dao_headship, dao_signature
+from campaign.signoff.services import dao_signature
 
 bp = Blueprint("parents", __name__, url_prefix="/a/<slug>/campaigns/<cslug>/parents")
 scope_to_campaign(bp)
@@ -29,15 +30,12 @@ OPEN = (CampaignState.SIGNOFF, CampaignState.CLOSED, CampaignState.SENT)
 
 def _school(urn: int) -> School:
     """The school, if the user leads it (or is the association's lead)."""
-    if g.membership.role is Role.LEAD:
-        row = dao_member_school(g.association.id, urn)
-        school = row.school if row else None
-    else:
-        found = dao_headship(g.campaign, current_user, urn)
-        school = found[0] if found else None
-    if school is None:
+    if g.membership.role is not Role.LEAD:
+        return headship_or_404(urn)[0]
+    row = dao_member_school(g.association.id, urn)
+    if row is None:
         abort(404)
-    return school
+    return row.school
 
 
 def _closed_reason(school: School) -> str:

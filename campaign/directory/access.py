@@ -6,8 +6,8 @@ from __future__ import annotations
 from flask import Blueprint, abort, g
 from flask_login import current_user
 
-from campaign.directory.models import Role
-from campaign.directory.services import dao_membership
+from campaign.directory.models import Headship, Role, School
+from campaign.directory.services import dao_headship, dao_membership
 from campaign.extensions import login_manager
 
 
@@ -38,3 +38,12 @@ def require(*roles: Role) -> None:
     """403 unless the user's role in this association is one of these."""
     if g.membership.role not in roles:
         abort(403)
+
+
+def headship_or_404(urn: int) -> tuple[School, Headship]:
+    """The school with this URN and the signed-in user's headship of it, or 404: a
+    school someone does not lead is, to them, as if it did not exist."""
+    found = dao_headship(g.association.id, current_user.id, urn)
+    if found is None:
+        abort(404)
+    return found

@@ -159,6 +159,28 @@ def dao_schools_led_by(association_id: int, user_id: int) -> list[School]:
     )
 
 
+def dao_headship(association_id: int, user_id: int, urn: int) -> tuple[School, Headship] | None:
+    """The school with this URN and the user's headship of it, if they lead it here."""
+    row = db.session.execute(
+        select(School, Headship)
+        .join(Headship, Headship.school_id == School.id)
+        .where(
+            Headship.association_id == association_id,
+            Headship.user_id == user_id,
+            School.urn == urn,
+        )
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+def dao_head_ids(association_id: int, school_ids: list[int] | None = None) -> list[int]:
+    """Users who lead member schools (all, or of these schools)."""
+    stmt = select(Headship.user_id).where(Headship.association_id == association_id).distinct()
+    if school_ids is not None:
+        stmt = stmt.where(Headship.school_id.in_(school_ids))
+    return list(db.session.scalars(stmt))
+
+
 @dataclass
 class MpRow:
     constituency: Constituency

@@ -11,9 +11,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload
 
-from campaign.consultation.services import dao_head_ids
-from campaign.directory.models import Headship, School, User
-from campaign.directory.services import dao_member_schools_not_in
+from campaign.directory.models import School, User
+from campaign.directory.services import dao_head_ids, dao_member_schools_not_in
 from campaign.drafting.models import Campaign, CampaignState, StatementVersion
 from campaign.extensions import db
 from campaign.formatting import when
@@ -95,20 +94,6 @@ def require_open(campaign: Campaign) -> None:
 
 def client_hash(ip: str, user_agent: str) -> str:
     return hashlib.sha256(f"{ip}\n{user_agent}".encode()).hexdigest()
-
-
-def dao_headship(campaign: Campaign, user: User, urn: int) -> tuple[School, Headship] | None:
-    """The school with this URN and the user's headship of it, if they lead it."""
-    row = db.session.execute(
-        select(School, Headship)
-        .join(Headship, Headship.school_id == School.id)
-        .where(
-            Headship.association_id == campaign.association_id,
-            Headship.user_id == user.id,
-            School.urn == urn,
-        )
-    ).first()
-    return (row[0], row[1]) if row else None
 
 
 def sign(

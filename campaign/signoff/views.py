@@ -19,9 +19,10 @@ from flask_login import current_user
 
 from campaign.consultation.forms import ReminderForm
 from campaign.consultation.services import new_batch
-from campaign.directory.access import require
+from campaign.directory.access import headship_or_404, require
 from campaign.directory.models import Role
 from campaign.directory.services import (
+    dao_head_ids,
     dao_local_authorities,
     dao_mps_for_members,
     dao_schools_led_by,
@@ -57,10 +58,7 @@ def schools():
 @bp.route("/sign/<int:urn>", methods=["GET", "POST"])
 def sign(urn: int):
     campaign = g.campaign
-    found = services.dao_headship(campaign, current_user, urn)
-    if found is None:
-        abort(404)  # only the school's own head (or co-head) can sign for it
-    school, headship = found
+    school, headship = headship_or_404(urn)  # only its own head (or co-head) signs
     existing = services.dao_signature(campaign.id, school.id)
     frozen = campaign.frozen_version
     form = SignForm(
@@ -115,10 +113,7 @@ def sign(urn: int):
 @bp.get("/sign/<int:urn>/done")
 def done(urn: int):
     campaign = g.campaign
-    found = services.dao_headship(campaign, current_user, urn)
-    if found is None:
-        abort(404)
-    school, _ = found
+    school, _ = headship_or_404(urn)
     signature = services.dao_signature(campaign.id, school.id)
     if signature is None:
         return redirect(url_for("signoff.sign", urn=urn))
@@ -136,17 +131,15 @@ def done(urn: int):
 @bp.post("/sign/<int:urn>/withdraw")
 def withdraw(urn: int):
     campaign = g.campaign
-    found = services.dao_headship(campaign, current_user, urn)
-    if found is None:
-        abort(404)
+    school, _ = headship_or_404(urn)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        services.withdraw(campaign, found[0], current_user)
+        services.withdraw(campaign, school, current_user)
     except services.SignOffError as exc:
         flash(str(exc))
         return redirect(url_for("signoff.done", urn=urn))
-    flash(f"{found[0].name}'s answer is withdrawn. You can answer again until sign-off closes.")
+    flash(f"{school.name}'s answer is withdrawn. You can answer again until sign-off closes.")
     return redirect(url_for("signoff.sign", urn=urn))
 
 
@@ -173,7 +166,7 @@ def _confirm(action: str, run):
         action=action,
         form=form,
         error=error,
-        heads=len(services.dao_head_ids(g.association.id)),
+        heads=len(dao_head_ids(g.association.id)),
         signatures=services.dao_signatures(campaign.id),
         progress=progress(campaign),
     ), 409 if error else 200
@@ -225,9 +218,7 @@ def dashboard():
     la = request.args.get("la", "")
     constituency = request.args.get("constituency", "").upper()
     unanswered = services.dao_unanswered(campaign, la=la, constituency=constituency)
-    heads = (
-        services.dao_head_ids(g.association.id, [s.id for s in unanswered]) if unanswered else []
-    )
+    heads = dao_head_ids(g.association.id, [s.id for s in unanswered]) if unanswered else []
     return render_template(
         "signoff/dashboard.html",
         campaign=campaign,
