@@ -25,7 +25,7 @@ from campaign.drafting.models import Campaign, CampaignState
 from campaign.extensions import db
 from campaign.letters.models import Audience, Letter
 from campaign.letters.outputs import require_checked
-from campaign.letters.services import LettersError
+from campaign.letters.services import LettersError, lock_letters
 from campaign.signoff.models import Decision, Signature
 
 
@@ -203,6 +203,8 @@ def build_outbox(campaign: Campaign, audience: Audience) -> tuple[Planned, int]:
     require_sendable(campaign)
     planned = plan(campaign, audience)
     added = insert_new(Message, planned.rows, "idempotency_key")
+    if planned.rows:
+        lock_letters(campaign.id, audience)
     if audience is Audience.PARENTS:
         db.session.execute(
             update(ParentList)

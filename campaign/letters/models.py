@@ -43,3 +43,16 @@ class Letter(db.Model):
     problems: Mapped[list | None] = mapped_column(JSON)
 
     __table_args__ = (UniqueConstraint("campaign_id", "audience", "recipient"),)
+
+
+class LockedLetters(db.Model):
+    """An audience's letters once they are in the outbox: written by delivery when it
+    builds the outbox, so letters can refuse to change without asking delivery."""
+
+    __tablename__ = "locked_letters"
+
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaign.id", ondelete="CASCADE"), primary_key=True
+    )
+    audience: Mapped[Audience] = mapped_column(text_enum(Audience), primary_key=True)
+    locked: Mapped[datetime] = mapped_column(UtcDateTime)

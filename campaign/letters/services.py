@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from campaign.directory.letterhead import logo_data_uri
 from campaign.drafting.models import Campaign
@@ -22,7 +23,7 @@ from campaign.extensions import db
 from campaign.formatting import plural
 from campaign.letters import merge as merges
 from campaign.letters.checks import check_pdf
-from campaign.letters.models import Audience, Letter
+from campaign.letters.models import Audience, Letter, LockedLetters
 from campaign.letters.render import LETTERS_DIR, render_batch, render_html
 from campaign.letters.stamp import render_stamped
 
@@ -97,6 +98,23 @@ def build_merges(campaign: Campaign, audience: Audience) -> dict[str, dict]:
     return merges.mp_merges(campaign)
 
 
+def lock_letters(campaign_id: int, audience: Audience) -> None:
+    """From now on the audience's letters cannot change: delivery calls this in the
+    transaction that builds the audience's outbox."""
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    db.session.execute(
+        insert(LockedLetters)
+        .values(campaign_id=campaign_id, audience=audience, locked=datetime.now(UTC))
+        .on_conflict_do_nothing()
+    )
+
+
+def dao_locked(campaign_id: int, audience: Audience) -> bool:
+    """Whether the audience's letters are in the outbox, so can no longer change."""
+    return db.session.get(LockedLetters, (campaign_id, audience)) is not None
+
+
 def render_letters(
     campaign: Campaign,
     audience: Audience,
@@ -106,9 +124,7 @@ def render_letters(
     batch: int = BATCH,
 ) -> RenderSummary:
     """Render every letter of an audience whose merge data changed; commits per batch."""
-    from campaign.delivery.outbox import dao_keys  # late: delivery is built on letters
-
-    if dao_keys(campaign.id, audience):
+    if dao_locked(campaign.id, audience):
         raise LettersError("These letters are in the outbox: they can no longer change.")
     started = datetime.now(UTC)
     wanted = build_merges(campaign, audience)

@@ -27,7 +27,7 @@ from campaign.letters import outputs, tasks
 from campaign.letters.emails import email_body
 from campaign.letters.merge import signing_lead
 from campaign.letters.models import Audience, Letter
-from campaign.letters.services import LettersError, dao_letters
+from campaign.letters.services import LettersError, dao_letters, dao_locked
 from campaign.security import EMAIL_PREVIEW_POLICY
 
 bp = Blueprint("letters", __name__, url_prefix="/a/<slug>/campaigns/<cslug>/letters")
@@ -91,8 +91,6 @@ def _status(audience: Audience) -> dict:
 
 @bp.get("/")
 def index():
-    from campaign.delivery.outbox import dao_keys  # late: delivery is built on letters
-
     campaign = g.campaign
     letters = {a: dao_letters(campaign.id, a) for a in Audience}
     return render_template(
@@ -100,7 +98,7 @@ def index():
         campaign=campaign,
         letters=letters,
         status={a: _status(a) for a in Audience},
-        in_outbox={a: bool(dao_keys(campaign.id, a)) for a in Audience},
+        in_outbox={a: dao_locked(campaign.id, a) for a in Audience},
         signer=signing_lead(g.association),
         form=ConfirmForm(),
     )

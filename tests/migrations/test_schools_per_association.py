@@ -3,8 +3,6 @@ from the revision before it on a database where associations share schools."""
 
 from __future__ import annotations
 
-import os
-import secrets
 from pathlib import Path
 
 import pytest
@@ -15,7 +13,8 @@ from flask_migrate import downgrade, upgrade
 import campaign
 from campaign import create_app
 from campaign.extensions import db
-from tests.conftest import _backends, _config
+from tests.conftest import _config
+from tests.migrations.rows import insert_row
 
 REVISION = "4f40d184c63a"
 BEFORE = (
@@ -26,38 +25,12 @@ BEFORE = (
 SHA = "a" * 64
 
 
-@pytest.fixture(params=_backends())
-def scratch_url(request, tmp_path):
-    """An empty database of its own (a SQLite file, or a fresh PostgreSQL schema)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'migrate.sqlite3'}"
-        return
-    base = sa.make_url(os.environ["TEST_DATABASE_URL"])
-    schema = f"test_migrate_{secrets.token_hex(6)}"
-    admin = sa.create_engine(base)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield base.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
-            hide_password=False
-        )
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
-def _insert(conn, table: str, **values) -> int:
-    row = sa.table(table, *(sa.column(k) for k in ["id", *values]))
-    return conn.execute(sa.insert(row).values(**values).returning(row.c.id)).scalar_one()
-
-
 def _school(conn, urn: int, name: str, seat: int) -> int:
     blank = dict.fromkeys(
         ["type", "phase", "status", "locality", "address3", "county", "head_title",
          "head_first_name", "head_last_name", "head_job_title", "constituency_name"], ""
     )  # fmt: skip
-    return _insert(
+    return insert_row(
         conn, "school", urn=urn, name=name, local_authority="Essex", street=f"{urn} Lane",
         town="Basildon", postcode="SS14 1AA", pupils=500, constituency_code="E14001077",
         constituency_id=seat, **blank,
@@ -66,15 +39,15 @@ def _school(conn, urn: int, name: str, seat: int) -> int:
 
 def _campaign(conn, association: int) -> tuple[int, int, int]:
     """A campaign with a version and a money question: (campaign, version, question)."""
-    campaign_id = _insert(
+    campaign_id = insert_row(
         conn, "campaign", association_id=association, slug="fair-funding", title="Fair funding",
         summary="", to_parents=True, to_mps=True, state="signoff",
     )  # fmt: skip
-    version = _insert(
+    version = insert_row(
         conn, "statement_version", campaign_id=campaign_id, number=1, body="We ask.",
         sha256=SHA, note="",
     )  # fmt: skip
-    question = _insert(
+    question = insert_row(
         conn, "evidence_question", campaign_id=campaign_id, position=0, kind="money",
         prompt="Deficit", help="", required=False,
     )  # fmt: skip
@@ -84,40 +57,40 @@ def _campaign(conn, association: int) -> tuple[int, int, int]:
 def _answers(conn, campaign: tuple[int, int, int], school: int, user: int) -> None:
     """Everything a campaign holds about a school: signature, stance, answer, parents' list."""
     campaign_id, version, question = campaign
-    _insert(conn, "signature", campaign_id=campaign_id, school_id=school, user_id=user,
+    insert_row(conn, "signature", campaign_id=campaign_id, school_id=school, user_id=user,
             decision="signed", name="Head", role="Headteacher", comment="",
             version_sha256=SHA, client_hash="")  # fmt: skip
-    _insert(conn, "stance", campaign_id=campaign_id, school_id=school, user_id=user,
+    insert_row(conn, "stance", campaign_id=campaign_id, school_id=school, user_id=user,
             version_id=version, kind="agree", reason="")  # fmt: skip
-    _insert(conn, "evidence_answer", question_id=question, school_id=school, user_id=user,
+    insert_row(conn, "evidence_answer", question_id=question, school_id=school, user_id=user,
             number_value=1000, text_value="")  # fmt: skip
-    _insert(conn, "parent_list", campaign_id=campaign_id, school_id=school, count=0)
+    insert_row(conn, "parent_list", campaign_id=campaign_id, school_id=school, count=0)
 
 
 def _populate(conn) -> dict:
     """A and B share Saxon (900001); Abbey (900002) is A's alone; Thurrock (900003)
     is B's member but A's roster leads it too; 900004 belongs to nobody."""
-    a = _insert(conn, "association", slug="a", name="A")
-    b = _insert(conn, "association", slug="b", name="B")
-    seat = _insert(conn, "constituency", ons_code="E14001077", name="Basildon", region="",
+    a = insert_row(conn, "association", slug="a", name="A")
+    b = insert_row(conn, "association", slug="b", name="B")
+    seat = insert_row(conn, "constituency", ons_code="E14001077", name="Basildon", region="",
                    country="")  # fmt: skip
     saxon = _school(conn, 900001, "Saxon High", seat)
     abbey = _school(conn, 900002, "Abbey Academy", seat)
     thurrock = _school(conn, 900003, "Thurrock School", seat)
     _school(conn, 900004, "Nobody's School", seat)
     for school, association in ((saxon, a), (saxon, b), (abbey, a), (thurrock, b)):
-        _insert(conn, "school_membership", school_id=school, association_id=association)
-    head_a = _insert(conn, "user", email="head@a.example", name="Head A")
-    head_b = _insert(conn, "user", email="head@b.example", name="Head B")
-    both = _insert(conn, "user", email="both@x.example", name="Both")
+        insert_row(conn, "school_membership", school_id=school, association_id=association)
+    head_a = insert_row(conn, "user", email="head@a.example", name="Head A")
+    head_b = insert_row(conn, "user", email="head@b.example", name="Head B")
+    both = insert_row(conn, "user", email="both@x.example", name="Both")
     for user, association, school in (
         (head_a, a, saxon), (head_b, b, saxon), (head_a, a, abbey),
         (both, b, thurrock), (both, a, thurrock),
     ):  # fmt: skip
-        _insert(conn, "headship", association_id=association, user_id=user, school_id=school,
+        insert_row(conn, "headship", association_id=association, user_id=user, school_id=school,
                 job_title="Headteacher")  # fmt: skip
     for user, association in ((head_a, a), (head_b, b), (both, a), (both, b)):
-        _insert(conn, "membership", user_id=user, association_id=association, role="head")
+        insert_row(conn, "membership", user_id=user, association_id=association, role="head")
     in_a, in_b = _campaign(conn, a), _campaign(conn, b)
     _answers(conn, in_a, saxon, head_a)
     _answers(conn, in_b, saxon, head_b)
@@ -185,7 +158,7 @@ def test_shared_schools_become_one_copy_per_association_and_back(scratch_url):
         with pytest.raises(sa.exc.IntegrityError), db.engine.begin() as conn:
             _school_copy = dict(schools[(a, 900002)])
             _school_copy.pop("id")
-            _insert(conn, "school", **_school_copy)  # (association, URN) is unique
+            insert_row(conn, "school", **_school_copy)  # (association, URN) is unique
 
         downgrade(revision=BEFORE)
         with db.engine.begin() as conn:
