@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import html
 import io
-import time
 
 import pytest
 from sqlalchemy import select
 
+from benchmarks.make_parent_list import largest_parent_list
 from campaign.delivery import parents
 from campaign.delivery.models import ParentList
 from campaign.delivery.outbox import build_outbox
@@ -136,19 +136,11 @@ def test_a_list_repeating_one_address_checks_it_once(client, closed, monkeypatch
     assert checked == ["Parent@Home.example"]
 
 
-def test_the_largest_list_allowed_is_read_in_a_couple_of_seconds(client, closed):
-    """10,000 distinct addresses as long as addresses go, 20,000 rows, 5 MB."""
-    distinct = [f"{'p' * 58}{n:06d}@{'d' * 63}.{'e' * 63}.{'f' * 50}.org"
-                for n in range(parents.MAX_ADDRESSES)]  # fmt: skip
-    rows = [f"{'x' * 10},{address}" for address in distinct * 2]
-    content = ("Name,Email\n" + "\n".join(rows) + "\n").encode()
-    content = content.replace(
-        b"x" * 10, b"x" * (10 + (parents.MAX_LIST_BYTES - len(content)) // len(rows))
-    )
+def test_the_largest_list_allowed_is_saved_whole(client, closed):
+    """10,000 distinct addresses as long as addresses go, 20,000 rows, 5 MB (how long
+    it takes is measured by benchmarks/parent_list.py)."""
+    content = largest_parent_list()
     assert parents.MAX_LIST_BYTES - 20_000 < len(content) <= parents.MAX_LIST_BYTES
     sign_in(client, closed["exec"])
-    start = time.perf_counter()
     response = upload(client, 900001, content)
-    seconds = time.perf_counter() - start
     assert "10,000 addresses saved for Saxon High" in response.text
-    assert seconds < 5, f"{seconds:.1f} s"
