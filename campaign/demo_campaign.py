@@ -17,6 +17,8 @@ from campaign.drafting.models import Campaign, CampaignState
 from campaign.drafting.services import create_campaign, dao_campaign
 from campaign.extensions import db
 from campaign.formatting import LONDON
+from campaign.signoff import services as signoff
+from campaign.signoff.models import Decision, Signature
 
 TITLE = "Fair funding for our schools"
 SLUG = "fair-funding-for-our-schools"
@@ -136,9 +138,6 @@ def run_consultation(campaign: Campaign, lead: User) -> bool:
 def run_signoff(campaign: Campaign, lead: User) -> bool:
     """Freeze the text and have most schools sign, a few decline and a few never
     answer, the same every time. Does nothing once the campaign has signatures."""
-    from campaign.signoff import services as signoff
-    from campaign.signoff.models import Decision, Signature
-
     if db.session.scalar(select(Signature.id).where(Signature.campaign_id == campaign.id)):
         return False
     if campaign.state is CampaignState.DRAFT:

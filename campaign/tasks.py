@@ -22,9 +22,6 @@ def app_context() -> AbstractContextManager:
     """The app context a task runs in: the caller's when run inline, else the worker's."""
     if has_app_context():
         return nullcontext()
-    global _worker_app
     if _worker_app is None:
-        from campaign import create_app
-
-        _worker_app = create_app()
+        raise RuntimeError("Start the workers with `campaign worker`, which gives tasks the app.")
     return _worker_app.app_context()
