@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from campaign.consultation import evidence, services, tasks
+from campaign.consultation import evidence, services, steps
 from campaign.consultation.forms import (
     AmendmentForm,
     CommentForm,
@@ -196,10 +196,7 @@ def _confirm(action: str, run):
 @bp.route("/open", methods=["GET", "POST"])
 def open_consultation():
     def run(campaign):
-        head_ids = services.open_consultation(campaign)
-        db.session.commit()
-        for user_id in head_ids:  # saved first, then each invitation queued by id
-            tasks.send_invitation(campaign.id, user_id)
+        head_ids = steps.open_consultation(campaign)
         return f"The consultation is open. Invitations are going to {len(head_ids)} heads."
 
     return _confirm("open", run)
@@ -208,8 +205,7 @@ def open_consultation():
 @bp.route("/close-consultation", methods=["GET", "POST"])
 def close_consultation():
     def run(campaign):
-        services.close_consultation(campaign)
-        db.session.commit()
+        steps.close_consultation(campaign)
         return "The consultation is closed. Answers can no longer change."
 
     return _confirm("close", run)
@@ -218,8 +214,7 @@ def close_consultation():
 @bp.route("/back-to-draft", methods=["GET", "POST"])
 def back_to_draft():
     def run(campaign):
-        campaign.move_to(CampaignState.DRAFT)
-        db.session.commit()
+        steps.back_to_draft(campaign)
         return "Back to drafting. Edit the statement, then open a new round of consultation."
 
     return _confirm("draft", run)
@@ -297,14 +292,12 @@ def reminders():
     if not form.validate_on_submit() or not form.batch.data:
         abort(400)
     try:
-        user_ids = services.reminder_recipients(
-            campaign, la=form.la.data, constituency=form.constituency.data
+        user_ids = steps.chase(
+            campaign, batch=form.batch.data, la=form.la.data, constituency=form.constituency.data
         )
     except services.ConsultationError as exc:
         flash(str(exc))
         return redirect(url_for("consultation.dashboard"))
-    for user_id in user_ids:
-        tasks.send_reminder(campaign.id, user_id, form.batch.data)
     flash(f"Reminders are going to {len(user_ids)} heads of schools that have not answered.")
     return redirect(
         url_for("consultation.dashboard", la=form.la.data, constituency=form.constituency.data)
@@ -322,7 +315,7 @@ def decide(amendment_id: int):
     if not form.validate_on_submit():
         abort(400)
     try:
-        version = services.decide_amendment(
+        version = steps.decide_amendment(
             amendment,
             campaign,
             accept=bool(form.accept.data),
@@ -333,14 +326,7 @@ def decide(amendment_id: int):
         db.session.rollback()
         flash(str(exc))
         return redirect(url_for("consultation.dashboard", _anchor=f"amendment-{amendment_id}"))
-    db.session.commit()
     if version:
-        news = (
-            f'An amendment to paragraph {amendment.paragraph} of "{campaign.title}" was accepted. '
-            f"The statement is now version {version.number}."
-        )
-        for user_id in services.people_to_tell(amendment):
-            tasks.send_amendment_news(campaign.id, user_id, amendment.id, news)
         flash(f"Amendment accepted: the statement is now version {version.number}.")
     else:
         flash("Amendment rejected.")

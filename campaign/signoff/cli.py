@@ -10,8 +10,7 @@ from flask.cli import with_appcontext
 
 from campaign.drafting.cli import association_option, campaign_or_fail
 from campaign.drafting.models import IllegalTransition
-from campaign.extensions import db
-from campaign.signoff import services, tasks
+from campaign.signoff import services, steps
 from campaign.signoff.summary import status
 
 
@@ -32,12 +31,9 @@ def signoff_open(campaign_slug: str, slug: str | None) -> None:
     """Freeze the current version, open sign-off and invite every head."""
     campaign = campaign_or_fail(campaign_slug, slug)
     try:
-        user_ids = services.freeze(campaign, None)
+        user_ids = steps.freeze(campaign, None)
     except (IllegalTransition, services.SignOffError) as exc:
         raise click.ClickException(str(exc)) from None
-    db.session.commit()
-    for user_id in user_ids:
-        tasks.send_invitation(campaign.id, user_id)
     click.echo(
         f"Version {campaign.frozen_version.number} frozen; inviting {len(user_ids)} heads to sign."
     )
@@ -51,10 +47,9 @@ def signoff_close(campaign_slug: str, slug: str | None) -> None:
     """Close sign-off: the signatures become final."""
     campaign = campaign_or_fail(campaign_slug, slug)
     try:
-        services.close(campaign, None)
+        steps.close(campaign, None)
     except IllegalTransition as exc:
         raise click.ClickException(str(exc)) from None
-    db.session.commit()
     click.echo("Sign-off closed.")
 
 

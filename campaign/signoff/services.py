@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload
 
 from campaign.directory.models import School, User
@@ -94,72 +93,6 @@ def require_open(campaign: Campaign) -> None:
 
 def client_hash(ip: str, user_agent: str) -> str:
     return hashlib.sha256(f"{ip}\n{user_agent}".encode()).hexdigest()
-
-
-def sign(
-    campaign: Campaign,
-    school: School,
-    user: User,
-    *,
-    decision: Decision,
-    name: str,
-    role: str,
-    shown_sha256: str,
-    comment: str = "",
-    client: str = "",
-) -> Signature:
-    """Record the school's decision on the frozen text. Commits.
-
-    Refused if sign-off is not open, if the page showed a different text than
-    the frozen one, or if the school has already answered (AlreadyAnswered).
-    """
-    require_open(campaign)
-    frozen = campaign.frozen_version
-    if shown_sha256 != frozen.sha256:
-        raise SignOffError(
-            "The statement changed after this page was opened, so this signature would not "
-            "match the text being sent. Read the current text and sign again."
-        )
-    if not name.strip():
-        raise SignOffError("Give your name as it should appear on the letter.")
-    existing = dao_signature(campaign.id, school.id)
-    if existing is not None and existing.withdrawn is None:
-        raise AlreadyAnswered(f"{school.name} has already {existing.decision.value}.")
-    if existing is not None:  # signing again after withdrawing: the old one is history
-        audit(campaign, user, "replaced-withdrawn", urn=school.urn, name=existing.name)
-        db.session.delete(existing)
-        db.session.flush()
-    signature = Signature(
-        campaign_id=campaign.id,
-        school=school,
-        user=user,
-        decision=decision,
-        name=name.strip(),
-        role=role.strip(),
-        comment=comment.strip(),
-        version_sha256=frozen.sha256,
-        client_hash=client,
-    )
-    db.session.add(signature)
-    audit(campaign, user, decision.value, urn=school.urn, name=signature.name, role=signature.role)
-    try:
-        db.session.commit()
-    except IntegrityError:  # another tab or co-head answered at the same moment
-        db.session.rollback()
-        raise AlreadyAnswered(f"{school.name} has already answered.") from None
-    return signature
-
-
-def withdraw(campaign: Campaign, school: School, user: User) -> Signature:
-    """Withdraw the school's answer before the deadline (kept, marked withdrawn). Commits."""
-    require_open(campaign)
-    signature = dao_signature(campaign.id, school.id)
-    if signature is None or signature.withdrawn is not None:
-        raise SignOffError(f"{school.name} has no answer to withdraw.")
-    signature.withdrawn = datetime.now(UTC)
-    audit(campaign, user, "withdrew", urn=school.urn, decision=signature.decision.value)
-    db.session.commit()
-    return signature
 
 
 def dao_signature(campaign_id: int, school_id: int) -> Signature | None:

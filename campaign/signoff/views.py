@@ -33,7 +33,7 @@ from campaign.drafting.access import scope_to_campaign
 from campaign.drafting.models import IllegalTransition
 from campaign.extensions import db
 from campaign.forms import ConfirmForm
-from campaign.signoff import services, tasks
+from campaign.signoff import services, steps
 from campaign.signoff.forms import SettingsForm, SignForm
 from campaign.signoff.models import AuditEvent, Decision
 from campaign.signoff.progress import progress
@@ -74,7 +74,7 @@ def sign(urn: int):
     error = None
     if form.validate_on_submit():
         try:
-            services.sign(
+            steps.sign(
                 campaign,
                 school,
                 current_user,
@@ -135,7 +135,7 @@ def withdraw(urn: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        services.withdraw(campaign, school, current_user)
+        steps.withdraw(campaign, school, current_user)
     except services.SignOffError as exc:
         flash(str(exc))
         return redirect(url_for("signoff.done", urn=urn))
@@ -175,10 +175,7 @@ def _confirm(action: str, run):
 @bp.route("/freeze", methods=["GET", "POST"])
 def freeze():
     def run(campaign):
-        user_ids = services.freeze(campaign, current_user)
-        db.session.commit()
-        for user_id in user_ids:
-            tasks.send_invitation(campaign.id, user_id)
+        user_ids = steps.freeze(campaign, current_user)
         return (
             f"Version {campaign.frozen_version.number} is frozen and sign-off is open. "
             f"Invitations are going to {len(user_ids)} heads."
@@ -190,12 +187,7 @@ def freeze():
 @bp.route("/reopen", methods=["GET", "POST"])
 def reopen():
     def run(campaign):
-        count = len(services.dao_signatures(campaign.id))
-        user_ids = services.reopen(campaign, current_user)
-        db.session.commit()
-        key = f"signoff-voided:{campaign.id}:{new_batch()}"
-        for user_id in user_ids:
-            tasks.send_voided(campaign.id, user_id, key)
+        count, _ = steps.reopen(campaign, current_user)
         return f"The consultation is open again; {count} answers were voided and those heads told."
 
     return _confirm("reopen", run)
@@ -204,8 +196,7 @@ def reopen():
 @bp.route("/close-signoff", methods=["GET", "POST"])
 def close():
     def run(campaign):
-        services.close(campaign, current_user)
-        db.session.commit()
+        steps.close(campaign, current_user)
         return "Sign-off is closed. The signatures are final."
 
     return _confirm("close", run)
@@ -247,24 +238,16 @@ def chase():
     if not form.validate_on_submit() or not form.batch.data:
         abort(400)
     try:
-        user_ids = services.chase_recipients(
-            campaign, la=form.la.data, constituency=form.constituency.data
+        user_ids = steps.chase(
+            campaign,
+            current_user,
+            batch=form.batch.data,
+            la=form.la.data,
+            constituency=form.constituency.data,
         )
     except services.SignOffError as exc:
         flash(str(exc))
         return redirect(url_for("signoff.dashboard"))
-    key = f"signoff-chaser:{campaign.id}:{form.batch.data}"
-    for user_id in user_ids:
-        tasks.send_chaser(campaign.id, user_id, key)
-    services.audit(
-        campaign,
-        current_user,
-        "chased",
-        heads=len(user_ids),
-        la=form.la.data,
-        constituency=form.constituency.data,
-    )
-    db.session.commit()
     flash(f"Reminders are going to {len(user_ids)} heads of schools that have not answered.")
     return redirect(
         url_for("signoff.dashboard", la=form.la.data, constituency=form.constituency.data)

@@ -5,7 +5,7 @@ import pytest
 from campaign.consultation.evidence import add_question
 from campaign.consultation.models import EvidenceAnswer, QuestionKind
 from campaign.extensions import db
-from campaign.signoff import services
+from campaign.signoff import steps
 from campaign.signoff.models import Decision
 from tests.signoff.conftest import signoff  # noqa: F401  (the same campaign in sign-off)
 
@@ -28,6 +28,6 @@ def signed(signoff):  # noqa: F811
         (900003, "head", Decision.SIGNED),
     ):
         user = signoff[who]
-        services.sign(campaign, schools[urn], user, decision=decision, name=user.name,
+        steps.sign(campaign, schools[urn], user, decision=decision, name=user.name,
                       role="Headteacher", shown_sha256=sha)  # fmt: skip
     return signoff

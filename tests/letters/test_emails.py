@@ -14,7 +14,7 @@ from campaign.letters.emails import email_body
 from campaign.letters.merge import parent_merges
 from campaign.letters.models import Audience
 from campaign.letters.services import dao_letters, render_letters
-from campaign.signoff import services
+from campaign.signoff import services, steps
 from campaign.signoff.models import Decision
 from tests.factories import make_school
 
@@ -28,7 +28,7 @@ STATEMENT = (
 
 
 def sign(campaign, school, user, name="Hal Head"):
-    services.sign(campaign, school, user, decision=Decision.SIGNED, name=name,
+    steps.sign(campaign, school, user, decision=Decision.SIGNED, name=name,
                   role="Headteacher", shown_sha256=campaign.frozen_version.sha256)  # fmt: skip
 
 

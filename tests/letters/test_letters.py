@@ -18,7 +18,7 @@ from campaign.extensions import db
 from campaign.letters.merge import _figure, mp_merges
 from campaign.letters.models import Audience, Letter
 from campaign.letters.services import LettersError, dao_letters, render_letters
-from campaign.signoff import services
+from campaign.signoff import services, steps
 from tests.factories import make_user
 
 
@@ -70,7 +70,7 @@ def test_rerendering_skips_unchanged_letters_and_redoes_changed_ones(signed):
     assert (again.rendered, again.unchanged) == (0, 2)
     school = db.session.scalar(select(School).where(School.urn == 900003))
     signature = services.dao_signature(campaign.id, school.id)
-    services.withdraw(campaign, school, signed["head"])
+    steps.withdraw(campaign, school, signed["head"])
     third = render_letters(campaign, Audience.PARENTS, processes=1)
     assert (third.total, third.rendered, third.unchanged) == (1, 1, 0)  # Saxon's list changed
     assert [letter.recipient for letter in dao_letters(campaign.id, Audience.PARENTS)] == [

@@ -31,6 +31,7 @@ from campaign.drafting.services import create_campaign
 from campaign.extensions import db
 from campaign.letters.models import Audience
 from campaign.signoff import services as signoff
+from campaign.signoff import steps as signoff_steps
 from campaign.signoff.models import Decision
 from tests.conftest import IN_CI
 from tests.factories import (
@@ -269,7 +270,7 @@ def world(app) -> World:
     consultation.open_consultation(signing)
     signoff.freeze(signing, lead)
     db.session.commit()
-    signoff.sign(signing, schools[0], head, decision=Decision.SIGNED, name="Eve Exec",
+    signoff_steps.sign(signing, schools[0], head, decision=Decision.SIGNED, name="Eve Exec",
                  role="Headteacher", shown_sha256=signing.frozen_version.sha256)  # fmt: skip
     token = issue_sign_in_link(other).rsplit("/", 1)[1]
     # Two letters to MPs sent by email, for the delivery events the webhook reports

@@ -71,6 +71,7 @@ from campaign.extensions import db
 from campaign.letters.models import Audience, Letter
 from campaign.letters.services import render_letters
 from campaign.signoff import services as signoff
+from campaign.signoff import steps as signoff_steps
 from campaign.signoff.models import Decision
 from tests.conftest import IsolatedClient
 from tests.conftest import _config as suite_config
@@ -366,7 +367,7 @@ def build_world() -> World:
     signoff.freeze(sent, lead)
     db.session.commit()
     for campaign, school, head in ((sent, x, head_x), (sent, y, head_y), (signing, x, head_x)):
-        signoff.sign(
+        signoff_steps.sign(
             campaign,
             school,
             head,

@@ -10,7 +10,7 @@ from sqlalchemy import event, insert, select
 from campaign.cli import main
 from campaign.directory.models import Headship, Role, School, User
 from campaign.extensions import db
-from campaign.signoff import services, tasks
+from campaign.signoff import services, steps, tasks
 from campaign.signoff.models import Decision
 from campaign.signoff.progress import progress
 from tests.factories import sign_in
@@ -20,7 +20,7 @@ from tests.signoff.conftest import BASE
 def sign(signoff, urn: int, user_key: str, decision=Decision.SIGNED):
     school = db.session.scalar(select(School).where(School.urn == urn))
     user = signoff[user_key]
-    return services.sign(
+    return steps.sign(
         signoff["campaign"], school, user, decision=decision, name=user.name, role="Head",
         shown_sha256=signoff["campaign"].frozen_version.sha256,
     )  # fmt: skip
@@ -121,7 +121,7 @@ def test_public_page_shows_only_standing_signatures_and_checks_references(client
     sign(signoff, 900001, "exec")
     sign(signoff, 900002, "exec", Decision.DECLINED)
     signature = sign(signoff, 900003, "head")
-    services.withdraw(signoff["campaign"], signature.school, signoff["head"])
+    steps.withdraw(signoff["campaign"], signature.school, signoff["head"])
     public = "/public/assoc-a/fair-funding"
     assert client.get(public).status_code == 404  # not published, not closed
     campaign = signoff["campaign"]

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from campaign.drafting.models import CampaignState
 from campaign.extensions import db
-from campaign.signoff import services
+from campaign.signoff import services, steps
 from campaign.signoff.models import AuditEvent, Decision, Signature
 from tests.factories import sign_in
 from tests.signoff.conftest import BASE, sign_form
@@ -219,7 +219,7 @@ def test_fifty_concurrent_signatures_lose_nothing(make_app):
             school, user = db.session.get(School, school_id), db.session.get(User, user_id)
             barrier.wait()
             try:
-                services.sign(
+                steps.sign(
                     campaign,
                     school,
                     user,
