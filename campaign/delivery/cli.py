@@ -9,16 +9,15 @@ import click
 from flask import Flask
 from flask.cli import with_appcontext
 
+from campaign.delivery import steps
 from campaign.delivery.outbox import (
     DeliveryError,
-    build_outbox,
     dao_counts,
     plan,
     require_sendable,
 )
 from campaign.delivery.sending import SendSummary, send_ready
 from campaign.drafting.cli import association_option, campaign_or_fail
-from campaign.extensions import db
 from campaign.formatting import plural
 from campaign.letters.models import Audience
 
@@ -46,8 +45,7 @@ def send_command(
             require_sendable(campaign)
             planned = plan(campaign, chosen)
         else:
-            planned, added = build_outbox(campaign, chosen)
-            db.session.commit()
+            planned, added = steps.send(campaign, chosen, in_background=False)
     except DeliveryError as exc:
         raise click.ClickException(str(exc)) from None
     counts = planned.counts()

@@ -7,15 +7,14 @@ import io
 from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 
-from campaign.delivery import services, tasks
+from campaign.delivery import services, steps
 from campaign.delivery.models import Channel, Message, MessageState
-from campaign.delivery.outbox import DeliveryError, build_outbox, dao_counts, dao_keys, plan
+from campaign.delivery.outbox import DeliveryError, dao_counts, dao_keys, plan
 from campaign.directory.access import require
 from campaign.directory.models import Role
 from campaign.downloads import attachment, csv_writer
 from campaign.drafting.access import scope_to_campaign
 from campaign.drafting.models import CampaignState
-from campaign.extensions import db
 from campaign.formatting import plural
 from campaign.forms import ConfirmForm
 from campaign.letters import outputs
@@ -117,9 +116,7 @@ def send(audience: str):
     if planned is None:
         error = error or "Render the letters first: there are none to send."
     if error is None and form.validate_on_submit():
-        planned, added = build_outbox(campaign, chosen)
-        db.session.commit()
-        tasks.send_campaign_messages(campaign.id, chosen.value)
+        planned, added = steps.send(campaign, chosen)
         counts = planned.counts()
         if added:
             flash(
@@ -173,15 +170,12 @@ def status(audience: str):
     return jsonify(_summary(audience_or_404(audience)))
 
 
-def _lead_action(audience: str, action, done: str, *, queue: bool = True):
+def _lead_action(audience: str, step, done: str):
     require(Role.LEAD)
     chosen = audience_or_404(audience)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    moved = action(g.campaign.id, chosen)
-    db.session.commit()
-    if moved and queue:
-        tasks.send_campaign_messages(g.campaign.id, chosen.value)
+    moved = step(g.campaign, chosen)
     flash(
         done.format(n=moved, s="" if moved == 1 else "s")
         if moved
@@ -192,21 +186,17 @@ def _lead_action(audience: str, action, done: str, *, queue: bool = True):
 
 @bp.post("/<audience>/retry")
 def retry(audience: str):
-    return _lead_action(audience, services.retry_failed, "Trying {n} failed email{s} again.")
+    return _lead_action(audience, steps.retry_failed, "Trying {n} failed email{s} again.")
 
 
 @bp.post("/<audience>/in-doubt")
 def in_doubt(audience: str):
-    return _lead_action(
-        audience, services.send_in_doubt_again, "Sending {n} email{s} in doubt again."
-    )
+    return _lead_action(audience, steps.send_in_doubt_again, "Sending {n} email{s} in doubt again.")
 
 
 @bp.post("/<audience>/posted")
 def posted(audience: str):
-    return _lead_action(
-        audience, services.mark_posted, "{n} letter{s} recorded as posted.", queue=False
-    )
+    return _lead_action(audience, steps.mark_posted, "{n} letter{s} recorded as posted.")
 
 
 @bp.get("/<audience>/post-pack.pdf")

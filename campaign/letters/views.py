@@ -23,7 +23,7 @@ from campaign.drafting.access import scope_to_campaign
 from campaign.extensions import db
 from campaign.formatting import plural
 from campaign.forms import ConfirmForm
-from campaign.letters import outputs, tasks
+from campaign.letters import outputs, steps, tasks
 from campaign.letters.emails import email_body
 from campaign.letters.merge import signing_lead
 from campaign.letters.models import Audience, Letter
@@ -113,9 +113,7 @@ def render(audience: str):
     if g.campaign.frozen_version_id is None:
         flash("Letters are made from the frozen text: open sign-off first.")
         return redirect(url_for("letters.index"))
-    # Queued before the job is, so the page shows it at once and a fast job overwrites it.
-    tasks.mark_queued(g.campaign.id, chosen.value)
-    tasks.render_campaign_letters(g.campaign.id, chosen.value)
+    steps.render(g.campaign, chosen)
     return redirect(url_for("letters.index", _anchor=chosen.value))
 
 
