@@ -82,6 +82,24 @@ def close(campaign: Campaign, by: User | None) -> None:
     audit(campaign, by, "closed", signed=len(dao_standing(campaign.id)))
 
 
+def save_settings(campaign: Campaign, by: User, *, reminder_days: str, public_page: bool) -> None:
+    """The reminder days (like "7,3,1") and whether the signatories are published."""
+    campaign.reminder_days = reminder_days
+    campaign.public_page = public_page
+    audit(campaign, by, "settings", reminder_days=reminder_days, public_page=public_page)
+
+
+def dao_audit_events(campaign_id: int) -> list[AuditEvent]:
+    """The campaign's audit log, newest first."""
+    return list(
+        db.session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.campaign_id == campaign_id)
+            .order_by(AuditEvent.id.desc())
+        )
+    )
+
+
 def require_open(campaign: Campaign) -> None:
     if campaign.state is not CampaignState.SIGNOFF:
         raise SignOffError("Sign-off is not open for this campaign.")

@@ -35,7 +35,7 @@ from campaign.extensions import db
 from campaign.forms import ConfirmForm
 from campaign.signoff import services, steps
 from campaign.signoff.forms import SettingsForm, SignForm
-from campaign.signoff.models import AuditEvent, Decision
+from campaign.signoff.models import Decision
 from campaign.signoff.progress import progress
 
 bp = Blueprint("signoff", __name__, url_prefix="/a/<slug>/campaigns/<cslug>")
@@ -260,14 +260,8 @@ def settings():
     campaign = g.campaign
     form = SettingsForm()
     if form.validate_on_submit():
-        campaign.reminder_days = form.days
-        campaign.public_page = form.public_page.data
-        services.audit(
-            campaign,
-            current_user,
-            "settings",
-            reminder_days=campaign.reminder_days,
-            public_page=campaign.public_page,
+        services.save_settings(
+            campaign, current_user, reminder_days=form.days, public_page=form.public_page.data
         )
         db.session.commit()
         flash("Settings saved.")
@@ -310,9 +304,5 @@ def signatures_csv():
 @bp.get("/audit")
 def audit_log():
     require(Role.LEAD)
-    events = db.session.scalars(
-        db.select(AuditEvent)
-        .where(AuditEvent.campaign_id == g.campaign.id)
-        .order_by(AuditEvent.id.desc())
-    ).all()
+    events = services.dao_audit_events(g.campaign.id)
     return render_template("signoff/audit.html", campaign=g.campaign, events=events)
