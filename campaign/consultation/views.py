@@ -29,10 +29,10 @@ from campaign.directory.services import (
 from campaign.downloads import attachment
 from campaign.drafting import text
 from campaign.drafting.access import scope_to_campaign
-from campaign.drafting.models import CampaignState, IllegalTransition
+from campaign.drafting.confirm import confirm_step
+from campaign.drafting.models import CampaignState
 from campaign.drafting.services import dao_version
 from campaign.extensions import db
-from campaign.forms import ConfirmForm
 
 bp = Blueprint("consultation", __name__, url_prefix="/a/<slug>/campaigns/<cslug>")
 scope_to_campaign(bp)
@@ -167,30 +167,18 @@ def paragraph(number: int, paragraph: int):
 # --- the lead ----------------------------------------------------------------
 
 
-def _confirm(action: str, run):
-    """A confirmation page (GET) whose button (POST) runs the transition."""
-    require(Role.LEAD)
-    campaign = g.campaign
-    form = ConfirmForm()
-    error = None
-    if form.validate_on_submit():
-        try:
-            message = run(campaign)
-        except (IllegalTransition, services.ConsultationError) as exc:
-            db.session.rollback()
-            error = str(exc)
-        else:
-            flash(message)
-            return redirect(url_for("overview.campaign", cslug=campaign.slug))
-    return render_template(
-        "consultation/confirm.html",
-        campaign=campaign,
-        action=action,
-        form=form,
-        error=error,
-        heads=len(dao_head_ids(g.association.id)),
-        tally=services.tally(campaign) if action != "open" else None,
-    ), 409 if error else 200
+def _confirm(action: str, step):
+    return confirm_step(
+        step,
+        refusals=(services.ConsultationError,),
+        done=lambda campaign: url_for("overview.campaign", cslug=campaign.slug),
+        template="consultation/confirm.html",
+        context=lambda campaign: {
+            "action": action,
+            "heads": len(dao_head_ids(g.association.id)),
+            "tally": services.tally(campaign) if action != "open" else None,
+        },
+    )
 
 
 @bp.route("/open", methods=["GET", "POST"])

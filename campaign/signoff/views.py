@@ -30,7 +30,7 @@ from campaign.directory.services import (
 from campaign.downloads import attachment, csv_writer
 from campaign.drafting import text
 from campaign.drafting.access import scope_to_campaign
-from campaign.drafting.models import IllegalTransition
+from campaign.drafting.confirm import confirm_step
 from campaign.extensions import db
 from campaign.forms import ConfirmForm
 from campaign.signoff import services, steps
@@ -146,30 +146,19 @@ def withdraw(urn: int):
 # --- the lead ----------------------------------------------------------------------
 
 
-def _confirm(action: str, run):
-    require(Role.LEAD)
-    campaign = g.campaign
-    form = ConfirmForm()
-    error = None
-    if form.validate_on_submit():
-        try:
-            message = run(campaign)
-        except (IllegalTransition, services.SignOffError) as exc:
-            db.session.rollback()
-            error = str(exc)
-        else:
-            flash(message)
-            return redirect(url_for("signoff.dashboard"))
-    return render_template(
-        "signoff/confirm.html",
-        campaign=campaign,
-        action=action,
-        form=form,
-        error=error,
-        heads=len(dao_head_ids(g.association.id)),
-        signatures=services.dao_signatures(campaign.id),
-        progress=progress(campaign),
-    ), 409 if error else 200
+def _confirm(action: str, step):
+    return confirm_step(
+        step,
+        refusals=(services.SignOffError,),
+        done=lambda campaign: url_for("signoff.dashboard"),
+        template="signoff/confirm.html",
+        context=lambda campaign: {
+            "action": action,
+            "heads": len(dao_head_ids(g.association.id)),
+            "signatures": services.dao_signatures(campaign.id),
+            "progress": progress(campaign),
+        },
+    )
 
 
 @bp.route("/freeze", methods=["GET", "POST"])
