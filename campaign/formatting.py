@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 LONDON = ZoneInfo("Europe/London")
@@ -29,6 +29,29 @@ def when(moment: datetime | None) -> str:
     if moment is None:
         return ""
     local = moment.astimezone(LONDON)
+    return f"{local.day} {local:%B %Y} at {_clock(local)}"
+
+
+def _clock(local: datetime) -> str:
     hour = local.strftime("%I").lstrip("0")
-    time = f"{hour}{local:%p}".lower() if local.minute == 0 else f"{hour}:{local:%M%p}".lower()
-    return f"{local.day} {local:%B %Y} at {time}"
+    return f"{hour}{local:%p}".lower() if local.minute == 0 else f"{hour}:{local:%M%p}".lower()
+
+
+def day_and_time(moment: datetime, now: datetime | None = None) -> str:
+    """A moment as a person says it, in UK time: "today at 5pm", "tomorrow at 5pm",
+    "on Friday at 5pm" within the week ahead, else "on 12 December at 5pm" (with
+    the year when it is not this year); "yesterday at 5pm" just past."""
+    local = moment.astimezone(LONDON)
+    today = (now or datetime.now(UTC)).astimezone(LONDON).date()
+    days = (local.date() - today).days
+    clock = _clock(local)
+    if days == 0:
+        return f"today at {clock}"
+    if days == 1:
+        return f"tomorrow at {clock}"
+    if days == -1:
+        return f"yesterday at {clock}"
+    if 1 < days < 7:
+        return f"on {local:%A} at {clock}"
+    year = "" if local.year == today.year else f" {local.year}"
+    return f"on {local.day} {local:%B}{year} at {clock}"

@@ -311,6 +311,15 @@ def people_to_tell(amendment: Amendment) -> list[int]:
     return sorted({uid for uid in [*commenters, *proposers] if uid is not None})
 
 
+def dao_undecided_amendments(campaign_id: int) -> int:
+    """How many amendments wait for the lead's decision."""
+    return db.session.scalar(
+        select(func.count(Amendment.id)).where(
+            Amendment.campaign_id == campaign_id, Amendment.state == AmendmentState.PROPOSED
+        )
+    )
+
+
 def dao_feedback(campaign_id: int) -> tuple[list[Comment], list[Amendment]]:
     """All comments and amendments of a campaign, oldest first."""
     comments = db.session.scalars(

@@ -85,7 +85,7 @@ def index():
 
 
 def _wanted(audience: Audience) -> bool:
-    return g.campaign.to_mps if audience is Audience.MPS else g.campaign.to_parents
+    return audience.wanted_by(g.campaign)
 
 
 @bp.post("/<audience>/test")

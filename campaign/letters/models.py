@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from campaign.drafting.models import Campaign
 from campaign.extensions import db
 from campaign.types import UtcDateTime, text_enum
 
@@ -15,6 +16,10 @@ from campaign.types import UtcDateTime, text_enum
 class Audience(enum.StrEnum):
     PARENTS = "parents"
     MPS = "mps"
+
+    def wanted_by(self, campaign: Campaign) -> bool:
+        """Whether the campaign writes to this audience."""
+        return campaign.to_mps if self is Audience.MPS else campaign.to_parents
 
 
 class Letter(db.Model):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from campaign.directory.letterhead import logo_data_uri
@@ -220,6 +220,16 @@ def failing_message(failing: list[Letter]) -> str:
         f"{plural(len(failing), 'letter')} {verb} the mail-house check: {named}{more}. "
         "Nothing was sent or packed: fix the cause and render the letters again."
     )
+
+
+def dao_letter_counts(campaign_id: int) -> dict[Audience, int]:
+    """How many letters each audience has rendered (every audience, 0 if none)."""
+    rows = db.session.execute(
+        select(Letter.audience, func.count(Letter.id))
+        .where(Letter.campaign_id == campaign_id)
+        .group_by(Letter.audience)
+    )
+    return {audience: 0 for audience in Audience} | {audience: n for audience, n in rows}
 
 
 def dao_letters(campaign_id: int, audience: Audience) -> list[Letter]:

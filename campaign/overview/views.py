@@ -13,6 +13,7 @@ from campaign.directory.services import dao_counts, dao_schools_led_by
 from campaign.drafting.access import sees_drafts, visible_campaign
 from campaign.drafting.models import CampaignState
 from campaign.drafting.services import dao_campaigns
+from campaign.overview.status import campaign_status
 from campaign.signoff.progress import progress
 
 bp = Blueprint("overview", __name__, url_prefix="/a/<slug>")
@@ -26,9 +27,15 @@ def home():
     counts = None
     if g.membership.role in (Role.LEAD, Role.VIEWER):
         counts = dao_counts(association_id)
-    campaigns = [c for c in dao_campaigns(association_id) if c.state is not CampaignState.DRAFT]
+    found = dao_campaigns(association_id, drafts=sees_drafts(g.membership))
+    # The lead and viewers see where each campaign stands; the lead, what to do next.
+    statuses = [campaign_status(c) for c in found] if counts is not None else []
     return render_template(
-        "overview/home.html", my_schools=my_schools, counts=counts, campaigns=campaigns
+        "overview/home.html",
+        my_schools=my_schools,
+        counts=counts,
+        campaigns=[c for c in found if c.state is not CampaignState.DRAFT],
+        statuses=statuses,
     )
 
 
