@@ -22,7 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campaign.directory.models import School
 from campaign.extensions import db
-from campaign.letters.models import Audience, Letter
+from campaign.letters.models import Audience, Letter, RecipientKind, recipient_kind
 from campaign.types import UtcDateTime, text_enum
 
 
@@ -77,7 +77,8 @@ class Message(db.Model):
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"))
     audience: Mapped[Audience] = mapped_column(text_enum(Audience))
     channel: Mapped[Channel] = mapped_column(text_enum(Channel))
-    # "constituency:<ONS code>", "school:<URN>" or "parent:<URN>:<hash of address>".
+    # "constituency:<ONS code>", "school:<URN>" or "parent:<URN>:<hash of address>":
+    # made by RecipientKind.key, read by `kind`.
     recipient: Mapped[str] = mapped_column(String(120))
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
     letter_id: Mapped[int | None] = mapped_column(
@@ -110,6 +111,11 @@ class Message(db.Model):
         CheckConstraint("attempts >= 0", name="attempts_not_negative"),
         Index("ix_message_campaign_state", "campaign_id", "audience", "state"),
     )
+
+    @property
+    def kind(self) -> RecipientKind:
+        """An MP, a school's head or a parent."""
+        return recipient_kind(self.recipient)
 
 
 class DeliveryEvent(db.Model):
