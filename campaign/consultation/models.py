@@ -4,7 +4,7 @@ amendments and evidence, each tied to the statement version they saw."""
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
@@ -22,6 +22,10 @@ from campaign.directory.models import School, User
 from campaign.drafting.models import StatementVersion
 from campaign.extensions import db
 from campaign.types import UtcDateTime, text_enum
+
+
+class ConsultationError(Exception):
+    """A consultation action that cannot be done; the message says why."""
 
 
 class StanceKind(enum.StrEnum):
@@ -114,6 +118,26 @@ class Amendment(db.Model):
     result_version: Mapped[StatementVersion | None] = relationship(foreign_keys=[result_version_id])
 
     __table_args__ = (CheckConstraint("paragraph > 0", name="paragraph_positive"),)
+
+    def require_proposed(self) -> None:
+        """Raise ConsultationError if the lead has already decided this amendment."""
+        if self.state is not AmendmentState.PROPOSED:
+            raise ConsultationError(f"This amendment was already {self.state.value}.")
+
+    def accept(self, version: StatementVersion, *, note: str, by: User) -> None:
+        """Accepted: `version` is the statement with the paragraph replaced."""
+        self._decide(AmendmentState.ACCEPTED, note, by)
+        self.result_version = version
+
+    def reject(self, *, note: str, by: User) -> None:
+        self._decide(AmendmentState.REJECTED, note, by)
+
+    def _decide(self, state: AmendmentState, note: str, by: User) -> None:
+        self.require_proposed()
+        self.decision_note = note.strip()
+        self.decided_by_id = by.id
+        self.decided = datetime.now(UTC)
+        self.state = state
 
 
 class QuestionKind(enum.StrEnum):

@@ -14,6 +14,7 @@ from campaign.consultation.models import (
     Amendment,
     AmendmentState,
     Comment,
+    ConsultationError,
     Stance,
     StanceKind,
 )
@@ -24,10 +25,6 @@ from campaign.drafting.models import Campaign, CampaignState, StatementVersion
 from campaign.drafting.services import save_statement
 from campaign.extensions import db
 from campaign.formatting import when
-
-
-class ConsultationError(Exception):
-    """A consultation action that cannot be done; the message says why."""
 
 
 def require_open(campaign: Campaign) -> None:
@@ -254,13 +251,9 @@ def decide_amendment(
     Returns the new version when accepted. The caller commits and tells people."""
     if campaign.state is not CampaignState.CONSULTATION:
         raise ConsultationError("Amendments can be decided only during a consultation.")
-    if amendment.state is not AmendmentState.PROPOSED:
-        raise ConsultationError(f"This amendment was already {amendment.state.value}.")
-    amendment.decision_note = note.strip()
-    amendment.decided_by_id = by.id
-    amendment.decided = datetime.now(UTC)
+    amendment.require_proposed()
     if not accept:
-        amendment.state = AmendmentState.REJECTED
+        amendment.reject(note=note, by=by)
         return None
     original = _paragraph_of(amendment.version, amendment.paragraph)
     current = campaign.current_version
@@ -277,8 +270,7 @@ def decide_amendment(
         by,
         note=f"Amendment to paragraph {index + 1} accepted",
     )
-    amendment.state = AmendmentState.ACCEPTED
-    amendment.result_version = version
+    amendment.accept(version, note=note, by=by)
     return version
 
 

@@ -13,6 +13,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from campaign.delivery.models import Message, email_hash
 from campaign.letters.emails import EmailBody, email_body
+from campaign.letters.models import RecipientKind
 from campaign.letters.outputs import file_name
 from campaign.mail import Attachment, Email, Recipient
 
@@ -78,10 +79,6 @@ def _pdf(message: Message) -> Attachment:
     return Attachment(file_name(message.letter), message.letter.pdf, "application/pdf")
 
 
-def _is_parent(recipient: str) -> bool:
-    return recipient.startswith("parent:")
-
-
 def _email(message: Message, body: EmailBody, reply_to: str, subject: str) -> Email:
     return Email(
         to=message.to_address,
@@ -99,11 +96,11 @@ def _recipient(message: Message, extra: dict[str, str] | None = None) -> Recipie
 
 
 def _single(message: Message, reply_to: str) -> Batch:
-    if _is_parent(message.recipient):
+    if message.kind is RecipientKind.PARENT:
         return next(_parents([message], reply_to))
     letter = message.letter
     title = letter.merge["campaign_title"]
-    if message.recipient.startswith("school:"):
+    if message.kind is RecipientKind.SCHOOL:
         note = FORWARD_NOTE.format(
             school=letter.recipient_name, association=letter.merge["association"]["name"]
         )
@@ -131,7 +128,7 @@ def compose(messages: list[Message], association_email: str) -> Iterator[Batch]:
     reply_to = association_email or current_app.config["MAIL_FROM"]
     parents: dict[int, list[Message]] = {}
     for message in messages:
-        if _is_parent(message.recipient) and not message.alone:
+        if message.kind is RecipientKind.PARENT and not message.alone:
             parents.setdefault(message.letter_id, []).append(message)
             continue
         try:

@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
 from sendgrid.helpers.eventwebhook import EventWebhook
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from campaign.bounds import MAX_ID
 from campaign.delivery.models import DeliveryEvent, Message, MessageState, Suppression, email_hash
@@ -271,16 +271,8 @@ def _suppresses(event: dict) -> str | None:
 
 
 def _move_forward(message_id: int, target: MessageState, when: datetime) -> int:
-    """Move a message to `target` only from a state before it, in one guarded UPDATE,
-    so neither a late event nor the sender's own write can overwrite a later state."""
-    earlier = [s for s in MessageState if not s.finished and s.rank < target.rank]
-    values: dict = {"state": target, "updated": datetime.now(UTC)}
-    if target is MessageState.SENT:
-        values["sent"] = func.coalesce(Message.sent, when)
-    result = db.session.execute(
-        update(Message)
-        .where(Message.id == message_id, Message.state.in_(earlier))
-        .values(**values),
-        execution_options={"synchronize_session": False},
-    )
-    return result.rowcount or 0
+    """Move a message to `target` only from a state before it (the transition table's),
+    in one guarded UPDATE, so neither a late event nor the sender's own write can
+    overwrite a later state."""
+    values = {"sent": func.coalesce(Message.sent, when)} if target is MessageState.SENT else {}
+    return Message.move(Message.id == message_id, to=target, **values)

@@ -6,23 +6,28 @@ from __future__ import annotations
 
 import enum
 import hashlib
-from datetime import datetime
+from collections.abc import Collection
+from datetime import UTC, datetime
 
 from sqlalchemy import (
     JSON,
     CheckConstraint,
+    ColumnElement,
     ForeignKey,
     Index,
     String,
     UniqueConstraint,
+    Update,
     false,
     func,
+    literal,
+    update,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campaign.directory.models import School
 from campaign.extensions import db
-from campaign.letters.models import Audience, Letter
+from campaign.letters.models import Audience, Letter, RecipientKind, recipient_kind
 from campaign.types import UtcDateTime, text_enum
 
 
@@ -46,8 +51,9 @@ class MessageState(enum.StrEnum):
 
     @property
     def rank(self) -> int:
-        """How far along: events only ever move a message forward."""
-        return 3 if self.finished else ORDER.index(self)
+        """How far along: events only ever move a message forward. Every finished
+        state ranks after every state still in flight."""
+        return len(ORDER) if self.finished else ORDER.index(self)
 
 
 FINISHED = {
@@ -56,7 +62,41 @@ FINISHED = {
     MessageState.DROPPED,
     MessageState.FAILED,
 }
+# The states in flight, in the order a message passes through them.
 ORDER = [MessageState.CREATED, MessageState.SENDING, MessageState.SENT]
+
+# Where a message may go from each state. Back to created from sending is a retry
+# (or the lead's decision about a message in doubt); from failed, the lead's "Try
+# again". An event may move a message on from any state before the one it reports,
+# so a late or early event never moves it back. Only the sender fails a message;
+# delivered, bounced and dropped are never left.
+TRANSITIONS: dict[MessageState, set[MessageState]] = {
+    MessageState.CREATED: {
+        MessageState.SENDING,
+        MessageState.SENT,
+        MessageState.DELIVERED,
+        MessageState.BOUNCED,
+        MessageState.DROPPED,
+    },
+    MessageState.SENDING: {
+        MessageState.CREATED,
+        MessageState.SENT,
+        MessageState.DELIVERED,
+        MessageState.BOUNCED,
+        MessageState.DROPPED,
+        MessageState.FAILED,
+    },
+    MessageState.SENT: {MessageState.DELIVERED, MessageState.BOUNCED, MessageState.DROPPED},
+    MessageState.DELIVERED: set(),
+    MessageState.BOUNCED: set(),
+    MessageState.DROPPED: set(),
+    MessageState.FAILED: {MessageState.CREATED},
+}
+
+
+def sources(target: MessageState) -> list[MessageState]:
+    """The states a message may move to `target` from, in a fixed order."""
+    return [state for state in MessageState if target in TRANSITIONS[state]]
 
 
 def email_hash(address: str) -> str:
@@ -77,7 +117,8 @@ class Message(db.Model):
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"))
     audience: Mapped[Audience] = mapped_column(text_enum(Audience))
     channel: Mapped[Channel] = mapped_column(text_enum(Channel))
-    # "constituency:<ONS code>", "school:<URN>" or "parent:<URN>:<hash of address>".
+    # "constituency:<ONS code>", "school:<URN>" or "parent:<URN>:<hash of address>":
+    # made by RecipientKind.key, read by `kind`.
     recipient: Mapped[str] = mapped_column(String(120))
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
     letter_id: Mapped[int | None] = mapped_column(
@@ -110,6 +151,58 @@ class Message(db.Model):
         CheckConstraint("attempts >= 0", name="attempts_not_negative"),
         Index("ix_message_campaign_state", "campaign_id", "audience", "state"),
     )
+
+    @property
+    def kind(self) -> RecipientKind:
+        """An MP, a school's head or a parent."""
+        return recipient_kind(self.recipient)
+
+    @classmethod
+    def guarded_update(
+        cls,
+        *where: ColumnElement[bool],
+        to: MessageState | None,
+        only_from: Collection[MessageState] | None = None,
+        **values,
+    ) -> Update:
+        """UPDATE message SET state = `to`, `values`, updated WHERE `where` AND state IN
+        (the states TRANSITIONS lets move to `to`, narrowed to `only_from` if given).
+
+        With `to` None the state stays: `values` are written only to messages still
+        in one of `only_from`. The IN list is bound value by value, so the statement
+        can also be executed with many sets of parameters."""
+        if to is None:
+            if not only_from:
+                raise ValueError("An update that keeps the state needs the states it is for.")
+            allowed = [state for state in MessageState if state in only_from]
+        else:
+            allowed = sources(to)
+            if only_from is not None:
+                if stray := set(only_from) - set(allowed):
+                    raise ValueError(
+                        f"A message cannot move to {to} from {', '.join(sorted(stray))}."
+                    )
+                allowed = [state for state in allowed if state in only_from]
+            values["state"] = to
+        values.setdefault("updated", datetime.now(UTC))
+        guard = cls.state.in_([literal(state, cls.state.type) for state in allowed])
+        return update(cls).where(*where, guard).values(**values)
+
+    @classmethod
+    def move(
+        cls,
+        *where: ColumnElement[bool],
+        to: MessageState | None,
+        only_from: Collection[MessageState] | None = None,
+        **values,
+    ) -> int:
+        """Move the messages `where` selects to `to`, those the table allows (see
+        `guarded_update`); returns how many moved. The caller commits."""
+        result = db.session.execute(
+            cls.guarded_update(*where, to=to, only_from=only_from, **values),
+            execution_options={"synchronize_session": False},
+        )
+        return result.rowcount or 0
 
 
 class DeliveryEvent(db.Model):

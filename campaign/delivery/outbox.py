@@ -23,7 +23,7 @@ from campaign.delivery.models import (
 from campaign.directory.models import School, User
 from campaign.drafting.models import Campaign, CampaignState
 from campaign.extensions import db
-from campaign.letters.models import Audience, Letter
+from campaign.letters.models import Audience, Letter, RecipientKind, recipient_kind
 from campaign.letters.outputs import require_checked
 from campaign.letters.services import LettersError, lock_letters
 from campaign.signoff.models import Decision, Signature
@@ -70,7 +70,7 @@ class Planned:
         """Emails, letters by post and parents among them (leaving out these keys)."""
         rows = [r for r in self.rows if r["idempotency_key"] not in (leaving_out or set())]
         by_channel = Counter(row["channel"].value for row in rows)
-        parents = sum(1 for row in rows if row["recipient"].startswith("parent:"))
+        parents = sum(1 for row in rows if recipient_kind(row["recipient"]) is RecipientKind.PARENT)
         return {"email": by_channel["email"], "post": by_channel["post"], "parents": parents}
 
 
@@ -183,7 +183,7 @@ def plan(campaign: Campaign, audience: Audience) -> Planned:
             continue
         add(
             letter,
-            f"parent:{urn}:{digest[:20]}",
+            RecipientKind.PARENT.key(urn, digest[:20]),
             Channel.EMAIL,
             f"A parent at {letter.recipient_name}",
             address,

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import bindparam, case, func, select, update
+from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.orm import selectinload
 
 from campaign.delivery.compose import Batch, compose
@@ -83,10 +83,13 @@ def claim(campaign_id: int, audience: Audience | None, limit: int) -> list[int]:
     if db.session.get_bind().dialect.name == "postgresql":
         ready = ready.with_for_update(skip_locked=True)
     claimed = db.session.scalars(
-        update(Message)
-        .where(Message.id.in_(ready.scalar_subquery()), Message.state == MessageState.CREATED)
-        .values(state=MessageState.SENDING, claimed=now, updated=now, attempts=Message.attempts + 1)
-        .returning(Message.id),
+        Message.guarded_update(
+            Message.id.in_(ready.scalar_subquery()),
+            to=MessageState.SENDING,
+            claimed=now,
+            updated=now,
+            attempts=Message.attempts + 1,
+        ).returning(Message.id),
         execution_options={"synchronize_session": False},
     ).all()
     db.session.commit()
@@ -117,22 +120,22 @@ def backoff(attempts: int, retry_after: float | None) -> float:
     return random.uniform(0.5, 1.0) * min(cap, base * 2 ** max(attempts - 1, 0))
 
 
-def _update(messages: list[Message], *, guarded: bool = True, **values) -> None:
-    """Record an outcome. Guarded: only for messages still in `sending` (an event may
-    have moved them on already; a finished state is never overwritten)."""
-    conditions = [Message.id.in_([m.id for m in messages])]
-    if guarded:
-        conditions.append(Message.state == MessageState.SENDING)
-    db.session.execute(
-        update(Message).where(*conditions).values(updated=_now(), **values),
-        execution_options={"synchronize_session": False},
+def _update(messages: list[Message], to: MessageState | None, **values) -> None:
+    """Record an outcome, only for messages still in `sending` (an event may have
+    moved them on already; a finished state is never overwritten). `to` None keeps
+    them in `sending`."""
+    Message.move(
+        Message.id.in_([m.id for m in messages]),
+        to=to,
+        only_from={MessageState.SENDING},
+        **values,
     )
 
 
 def _fail(messages: list[Message], error: str, summary: SendSummary) -> None:
     # A failed parent keeps its address, so the lead's "Try again" can reach them.
     summary.failed += len(messages)
-    _update(messages, state=MessageState.FAILED, last_error=error[:1000])
+    _update(messages, MessageState.FAILED, last_error=error[:1000])
 
 
 def _record(
@@ -156,21 +159,21 @@ def _record(
                 wait = backoff(message.attempts, exc.retry_after)
                 _update(
                     [message],
-                    state=MessageState.CREATED,
+                    MessageState.CREATED,
                     last_error=str(exc),
                     next_attempt=now + timedelta(seconds=wait),
                 )
     except UncertainMailError as exc:
         # Not sent again automatically: its `processed` event, or the lead, settles it.
         summary.uncertain += len(batch.messages)
-        _update(batch.messages, last_error=f"{exc} In doubt until SendGrid reports on it.")
+        _update(batch.messages, None, last_error=f"{exc} In doubt until SendGrid reports on it.")
     except PermanentMailError as exc:
         if len(batch.messages) > 1:
             # One bad address refuses a whole request: each goes again on its own.
             summary.retrying += len(batch.messages)
             _update(
                 batch.messages,
-                state=MessageState.CREATED,
+                MessageState.CREATED,
                 alone=True,
                 last_error=f"{exc} (trying each on its own)",
             )
@@ -196,10 +199,14 @@ def _record_accepted(accepted: list[dict]) -> None:
     table, now = Message.__table__, _now()
     connection = db.session.connection()
     connection.execute(
-        table.update()
-        .where(table.c.id == bindparam("mid"), table.c.state == MessageState.SENDING.value)
-        .values(
-            state=MessageState.SENT.value, sent=now, updated=now, last_error="", next_attempt=None
+        Message.guarded_update(
+            Message.id == bindparam("mid"),
+            to=MessageState.SENT,
+            only_from={MessageState.SENDING},
+            sent=now,
+            updated=now,
+            last_error="",
+            next_attempt=None,
         ),
         accepted,
     )
@@ -224,7 +231,7 @@ def _set_aside(messages: list[Message], summary: SendSummary) -> bool:
     dropped = [m for m in messages if email_hash(m.to_address) in suppressed]
     if dropped:
         summary.suppressed += len(dropped)
-        _update(dropped, state=MessageState.DROPPED, last_error=SUPPRESSED, to_address="")
+        _update(dropped, MessageState.DROPPED, last_error=SUPPRESSED, to_address="")
     return bool(orphans or dropped)
 
 

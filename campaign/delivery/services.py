@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from campaign.delivery.compose import compose
 from campaign.delivery.models import Channel, Message, MessageState
@@ -26,33 +26,28 @@ def _scope(campaign_id: int, audience: Audience, channel: Channel = Channel.EMAI
     )
 
 
-def _move(conditions, **values) -> int:
-    values["updated"] = datetime.now(UTC)
-    result = db.session.execute(
-        update(Message).where(*conditions).values(**values),
-        execution_options={"synchronize_session": False},
-    )
-    return result.rowcount or 0
-
-
 def _retryable(campaign_id: int, audience: Audience) -> tuple:
     # Not parents whose addresses were erased with the send: nothing to send to.
-    return (
-        *_scope(campaign_id, audience),
-        Message.state == MessageState.FAILED,
-        Message.to_address != "",
-    )
+    return (*_scope(campaign_id, audience), Message.to_address != "")
 
 
 def dao_retryable_count(campaign_id: int, audience: Audience) -> int:
-    return db.session.scalar(select(func.count()).where(*_retryable(campaign_id, audience)))
+    return db.session.scalar(
+        select(func.count()).where(
+            *_retryable(campaign_id, audience), Message.state == MessageState.FAILED
+        )
+    )
 
 
 def retry_failed(campaign_id: int, audience: Audience) -> int:
     """Failed emails go back to the queue with a fresh count of attempts (not parents
     whose addresses were erased with the send). The caller commits and queues the send."""
-    return _move(
-        _retryable(campaign_id, audience), state=MessageState.CREATED, attempts=0, next_attempt=None
+    return Message.move(
+        *_retryable(campaign_id, audience),
+        to=MessageState.CREATED,
+        only_from={MessageState.FAILED},
+        attempts=0,
+        next_attempt=None,
     )
 
 
@@ -60,12 +55,14 @@ def in_doubt_before() -> datetime:
     return datetime.now(UTC) - timedelta(minutes=current_app.config["SEND_IN_DOUBT_MINUTES"])
 
 
+def _in_doubt(campaign_id: int, audience: Audience) -> tuple:
+    return (*_scope(campaign_id, audience), Message.claimed < in_doubt_before())
+
+
 def dao_in_doubt_count(campaign_id: int, audience: Audience) -> int:
     return db.session.scalar(
         select(func.count()).where(
-            *_scope(campaign_id, audience),
-            Message.state == MessageState.SENDING,
-            Message.claimed < in_doubt_before(),
+            *_in_doubt(campaign_id, audience), Message.state == MessageState.SENDING
         )
     )
 
@@ -73,13 +70,10 @@ def dao_in_doubt_count(campaign_id: int, audience: Audience) -> int:
 def send_in_doubt_again(campaign_id: int, audience: Audience) -> int:
     """The lead's decision: messages claimed long ago with no outcome and no event from
     SendGrid go back to the queue. They may reach someone twice; the page says so."""
-    return _move(
-        (
-            *_scope(campaign_id, audience),
-            Message.state == MessageState.SENDING,
-            Message.claimed < in_doubt_before(),
-        ),
-        state=MessageState.CREATED,
+    return Message.move(
+        *_in_doubt(campaign_id, audience),
+        to=MessageState.CREATED,
+        only_from={MessageState.SENDING},
         next_attempt=None,
         last_error="Sent again by the lead after no confirmation from SendGrid.",
     )
@@ -87,9 +81,10 @@ def send_in_doubt_again(campaign_id: int, audience: Audience) -> int:
 
 def mark_posted(campaign_id: int, audience: Audience) -> int:
     """Letters in the post pack are recorded as sent once the lead has posted them."""
-    return _move(
-        (*_scope(campaign_id, audience, Channel.POST), Message.state == MessageState.CREATED),
-        state=MessageState.SENT,
+    return Message.move(
+        *_scope(campaign_id, audience, Channel.POST),
+        to=MessageState.SENT,
+        only_from={MessageState.CREATED},
         sent=datetime.now(UTC),
     )
 

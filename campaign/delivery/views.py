@@ -18,7 +18,7 @@ from campaign.drafting.models import CampaignState
 from campaign.formatting import plural
 from campaign.forms import ConfirmForm
 from campaign.letters import outputs
-from campaign.letters.models import Audience
+from campaign.letters.models import Audience, RecipientKind
 from campaign.letters.services import LettersError
 from campaign.letters.views import audience_or_404
 from campaign.mail import MailError
@@ -232,7 +232,7 @@ def _report_rows(messages: list[Message]):
             m.channel.value,
             m.to_name,
             m.to_address or "(erased after sending)"
-            if m.recipient.startswith("parent:")
+            if m.kind is RecipientKind.PARENT
             else m.to_address,
             m.state.value,
             m.attempts,

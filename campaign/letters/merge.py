@@ -21,6 +21,7 @@ from campaign.directory.services import dao_first_lead
 from campaign.drafting.models import Campaign
 from campaign.extensions import db
 from campaign.formatting import LONDON, plural
+from campaign.letters.models import RecipientKind
 from campaign.letters.render import DEFAULT_ACCENT
 from campaign.signoff.models import Signature
 from campaign.signoff.services import dao_standing, reference
@@ -110,7 +111,7 @@ def parent_merges(campaign: Campaign, threshold: int = DEFAULT_THRESHOLD) -> dic
             if limited
             else [{"local_authority": la, "schools": names} for la, names in sorted(by_la.items())]
         )
-        merges[f"school:{school.urn}"] = {
+        merges[RecipientKind.SCHOOL.key(school.urn)] = {
             **common,
             "kind": "parents",
             "recipient_name": school.name,
@@ -191,7 +192,7 @@ def mp_merges(campaign: Campaign) -> dict[str, dict]:
             values = [v for v in values if v is not None]
             if values:
                 figures.append(_figure(q, sum(values, Decimal(0)), len(values), len(signatures)))
-        merges[f"constituency:{seat.ons_code}"] = {
+        merges[RecipientKind.MP.key(seat.ons_code)] = {
             **common,
             "kind": "mps",
             "recipient_name": f"{mp_name} MP" if mp else seat.name,

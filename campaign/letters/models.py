@@ -22,10 +22,33 @@ class Audience(enum.StrEnum):
         return campaign.to_mps if self is Audience.MPS else campaign.to_parents
 
 
+class RecipientKind(enum.StrEnum):
+    """Who a letter or message is for, as the prefix of its recipient key."""
+
+    MP = "constituency"  # "constituency:<ONS code>"
+    SCHOOL = "school"  # "school:<URN>"
+    PARENT = "parent"  # "parent:<URN>:<hash of address>"
+
+    def key(self, *parts: object) -> str:
+        """The recipient key: RecipientKind.SCHOOL.key(900026) is "school:900026"."""
+        return ":".join([self.value, *(str(part) for part in parts)])
+
+
+def parse_recipient(recipient: str) -> tuple[RecipientKind, str]:
+    """A recipient key's kind and the rest of it ("school:900026" → SCHOOL, "900026").
+    The one place a key is read."""
+    prefix, _, rest = recipient.partition(":")
+    return RecipientKind(prefix), rest
+
+
+def recipient_kind(recipient: str) -> RecipientKind:
+    return parse_recipient(recipient)[0]
+
+
 class Letter(db.Model):
     """A letter as rendered, with the merge data it was rendered from.
 
-    `recipient` is "school:<URN>" or "constituency:<ONS code>"; re-rendering
+    `recipient` is "school:<URN>" or "constituency:<ONS code>" (see RecipientKind); re-rendering
     skips a letter whose merge data (and so its hash) has not changed.
     """
 
@@ -48,6 +71,16 @@ class Letter(db.Model):
     problems: Mapped[list | None] = mapped_column(JSON)
 
     __table_args__ = (UniqueConstraint("campaign_id", "audience", "recipient"),)
+
+    @property
+    def kind(self) -> RecipientKind:
+        """A school (the letter to its parents) or an MP."""
+        return recipient_kind(self.recipient)
+
+    @property
+    def recipient_code(self) -> str:
+        """The school's URN or the constituency's ONS code, as in the key."""
+        return parse_recipient(self.recipient)[1]
 
 
 class LockedLetters(db.Model):

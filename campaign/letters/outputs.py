@@ -31,7 +31,7 @@ def first_page_png(letter: Letter, scale: float = 1.2) -> bytes:
 
 def file_name(letter: Letter) -> str:
     """ "900026 Abbey Community College.pdf", "E14001077 Richard Holden MP.pdf"."""
-    key = letter.recipient.split(":", 1)[1]
+    key = letter.recipient_code
     name = re.sub(r"[^\w .,'()-]+", "", letter.recipient_name).strip()
     return f"{key} {name}.pdf"
 
@@ -66,7 +66,7 @@ def manifest(letters: list[Letter]) -> str:
         rows.writerow(
             [
                 sequence,
-                f"{letter.merge['reference']}/{letter.recipient.split(':', 1)[1]}",
+                f"{letter.merge['reference']}/{letter.recipient_code}",
                 letter.recipient_name,
                 " | ".join(letter.merge["address_lines"]),
                 letter.pages,
