@@ -24,7 +24,18 @@ from flask.testing import FlaskClient  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 
 from campaign import create_app  # noqa: E402
+from campaign.consultation.models import QuestionKind  # noqa: E402
+from campaign.drafting.models import CampaignState  # noqa: E402
 from campaign.extensions import db  # noqa: E402
+from tests.factories import (  # noqa: E402
+    Question,
+    add_co_head,
+    make_campaign,
+    make_signed_campaign,
+    make_world,
+    read_outbox,
+    scene,
+)
 
 # The tests read only this tree: the demo files shipped with the package, and real
 # GIAS samples kept beside the tests (tests/data/SOURCES.md says where they come from).
@@ -143,6 +154,49 @@ def runner(app):
 @pytest.fixture
 def outbox(app):
     """The emails the file backend wrote, parsed, oldest first."""
-    from tests.factories import read_outbox
-
     return lambda: read_outbox(app)
+
+
+# --- the association world and its campaign, for any test -----------------------------
+
+# The consultation's statement: three paragraphs, the second about SEND.
+STATEMENT = "# Fair funding\n\nFirst paragraph.\n\nSecond paragraph about SEND.\n\nThird paragraph."
+
+
+@pytest.fixture
+def association_world(app):
+    """Associations A and B, their leads, A's heads and schools (tests.factories.World)."""
+    world = make_world()
+    db.session.commit()
+    return world
+
+
+@pytest.fixture
+def consultation(association_world):
+    """A's campaign "Fair funding" in consultation, asking a required money question
+    ("Projected deficit") and a number question ("Posts cut")."""
+    w = association_world
+    campaign = make_campaign(
+        w.a, author=w.lead, state=CampaignState.CONSULTATION, summary="Our statement.",
+        body=STATEMENT, questions=[Question(QuestionKind.MONEY, "Projected deficit", True),
+                                   Question(QuestionKind.NUMBER, "Posts cut")],
+    )  # fmt: skip
+    return scene(w, campaign)
+
+
+@pytest.fixture
+def signoff(association_world):
+    """A's campaign "Fair funding" in sign-off, no school answered yet; Thurrock
+    School has a co-head."""
+    w = association_world
+    add_co_head(w)
+    return scene(w, make_campaign(w.a, author=w.lead, state=CampaignState.SIGNOFF))
+
+
+@pytest.fixture
+def signed(association_world):
+    """The campaign in sign-off, its projected deficit answered by each school, then
+    signed by Saxon (1,000 pupils) and Thurrock School (600) and declined by Abbey;
+    Thurrock School has a co-head."""
+    add_co_head(association_world)
+    return scene(association_world, make_signed_campaign(association_world))

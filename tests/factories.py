@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from decimal import Decimal
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
 
 from campaign.auth.services import issue_sign_in_link
+from campaign.consultation import evidence
+from campaign.consultation import services as consultation
+from campaign.consultation.models import EvidenceAnswer, EvidenceQuestion, QuestionKind
 from campaign.directory.models import (
     Association,
     Constituency,
@@ -19,7 +25,12 @@ from campaign.directory.models import (
     School,
     User,
 )
+from campaign.drafting.models import Campaign, CampaignState
+from campaign.drafting.services import create_campaign
 from campaign.extensions import db
+from campaign.signoff import services as signoff
+from campaign.signoff import steps as signoff_steps
+from campaign.signoff.models import Decision
 
 _ids = itertools.count(1)
 
@@ -69,6 +80,184 @@ def make_headship(association, user, school, job_title="Headteacher") -> Headshi
     db.session.add(headship)
     db.session.flush()
     return headship
+
+
+# --- the association world ----------------------------------------------------------
+
+# The world's campaign ("Fair funding", in association A) is at this address.
+BASE = "/a/assoc-a/campaigns/fair-funding"
+
+
+@dataclass(kw_only=True)
+class World:
+    """Association A: a lead; Saxon High (1,000 pupils) and Abbey Academy (800), in
+    Basildon and Billericay, led by one executive head; Thurrock School (600), in
+    Thurrock, with its own head (and a co-head, once add_co_head has been called).
+    Association B: its own lead."""
+
+    a: Association
+    b: Association
+    lead: User
+    exec: User
+    head: User
+    lead_b: User
+    schools: list[School]
+    co_head: User | None = None
+
+
+def make_world() -> World:
+    """The world (see World); the caller commits."""
+    a = make_association(slug="assoc-a", name="Association A")
+    b = make_association(slug="assoc-b", name="Association B")
+    basildon = make_constituency("E14001077", "Basildon and Billericay")
+    thurrock = make_constituency("E14001535", "Thurrock")
+    schools = [
+        make_school(a, urn=900001, name="Saxon High", local_authority="Essex", pupils=1000,
+                    constituency_id=basildon.id, constituency_code="E14001077"),
+        make_school(a, urn=900002, name="Abbey Academy", local_authority="Essex", pupils=800,
+                    constituency_id=basildon.id, constituency_code="E14001077"),
+        make_school(a, urn=900003, name="Thurrock School", local_authority="Thurrock", pupils=600,
+                    constituency_id=thurrock.id, constituency_code="E14001535"),
+    ]  # fmt: skip
+    lead = make_user("lead@a.example", "Lena Lead", a, Role.LEAD)
+    exec_head = make_user("exec@a.example", "Eve Exec", a, Role.HEAD)
+    head = make_user("head@a.example", "Hal Head", a, Role.HEAD)
+    make_headship(a, exec_head, schools[0], "Executive Headteacher")
+    make_headship(a, exec_head, schools[1], "Executive Headteacher")
+    make_headship(a, head, schools[2])
+    lead_b = make_user("lead@b.example", "Bea B", b, Role.LEAD)
+    return World(a=a, b=b, lead=lead, exec=exec_head, head=head, lead_b=lead_b,
+                 schools=schools)  # fmt: skip
+
+
+def add_co_head(world: World) -> User:
+    """Thurrock School's co-head, beside its head; the caller commits."""
+    world.co_head = make_user("co@a.example", "Cora Co", world.a, Role.HEAD)
+    make_headship(world.a, world.co_head, world.schools[2], "Co-headteacher")
+    return world.co_head
+
+
+@dataclass(kw_only=True)
+class Scene(World):
+    """The world and one of its campaigns, with the questions the campaign asks."""
+
+    campaign: Campaign
+    questions: list[EvidenceQuestion] = field(default_factory=list)
+
+    @property
+    def money(self) -> EvidenceQuestion:
+        """The first money question."""
+        return next(q for q in self.questions if q.kind is QuestionKind.MONEY)
+
+    @property
+    def posts(self) -> EvidenceQuestion:
+        """The first number question."""
+        return next(q for q in self.questions if q.kind is QuestionKind.NUMBER)
+
+
+def scene(world: World, campaign: Campaign) -> Scene:
+    """The world with one of its campaigns."""
+    people = {f.name: getattr(world, f.name) for f in fields(World)}
+    return Scene(**people, campaign=campaign, questions=evidence.dao_questions(campaign.id))
+
+
+@dataclass
+class Question:
+    """A question for make_campaign, and the schools' answers to it."""
+
+    kind: QuestionKind
+    prompt: str
+    required: bool = False
+    answers: Mapping[School, int | Decimal] = field(default_factory=dict)
+
+
+_LIFECYCLE = [CampaignState.DRAFT, CampaignState.CONSULTATION, CampaignState.SIGNOFF,
+              CampaignState.CLOSED]  # fmt: skip
+
+
+def make_campaign(
+    association: Association,
+    title: str = "Fair funding",
+    *,
+    author: User,
+    state: CampaignState = CampaignState.DRAFT,
+    body: str = "# Fair funding\n\nWe ask.",
+    summary: str = "",
+    questions: Sequence[Question] = (),
+    signed: Sequence[School] = (),
+    declined: Sequence[School] = (),
+    role: str = "Headteacher",
+) -> Campaign:
+    """A campaign taken through the real lifecycle to `state`: drafted by `author`
+    with `questions`; consultation opened; frozen for sign-off by `author`; the
+    questions answered; each school in `signed` or `declined` (in the order the
+    schools were made) answered by its first head, under their own name and `role`;
+    closed by `author`. Committed."""
+    if state not in _LIFECYCLE:
+        raise ValueError(f"make_campaign stops at {_LIFECYCLE[-1]}, not {state}")
+    reached = _LIFECYCLE[: _LIFECYCLE.index(state) + 1]
+    if (signed or declined) and CampaignState.SIGNOFF not in reached:
+        raise ValueError("schools sign in sign-off: ask for state SIGNOFF or later")
+    campaign = create_campaign(association, title, summary=summary, body=body, author=author)
+    db.session.flush()
+    asked = [
+        (evidence.add_question(campaign, q.kind, q.prompt, required=q.required), q.answers)
+        for q in questions
+    ]
+    if CampaignState.CONSULTATION in reached:
+        consultation.open_consultation(campaign)
+    if CampaignState.SIGNOFF in reached:
+        signoff.freeze(campaign, author)
+    db.session.commit()
+    if any(answers for _, answers in asked):
+        for question, answers in asked:
+            for school, value in answers.items():
+                db.session.add(
+                    EvidenceAnswer(question_id=question.id, school_id=school.id, number_value=value)
+                )
+        db.session.commit()
+    decisions = {s: Decision.SIGNED for s in signed} | {s: Decision.DECLINED for s in declined}
+    for school in sorted(decisions, key=lambda s: s.id):
+        user = first_head(school)
+        signoff_steps.sign(campaign, school, user, decision=decisions[school], name=user.name,
+                     role=role, shown_sha256=campaign.frozen_version.sha256)  # fmt: skip
+    if CampaignState.CLOSED in reached:
+        signoff.close(campaign, author)
+        db.session.commit()
+    return campaign
+
+
+def make_signed_campaign(world: World, state: CampaignState = CampaignState.SIGNOFF) -> Campaign:
+    """A's "Fair funding" with its projected deficit answered by each school, then
+    signed by Saxon High and Thurrock School and declined by Abbey Academy."""
+    saxon, abbey, thurrock = world.schools
+    deficit = Question(QuestionKind.MONEY, "Projected deficit",
+                       answers={saxon: 250000, abbey: 999999, thurrock: 100000})  # fmt: skip
+    return make_campaign(world.a, author=world.lead, state=state, questions=[deficit],
+                         signed=[saxon, thurrock], declined=[abbey])  # fmt: skip
+
+
+def first_head(school: School) -> User:
+    """The school's first head on the roster."""
+    return db.session.scalars(
+        db.select(User)
+        .join(Headship, Headship.user_id == User.id)
+        .where(Headship.school_id == school.id)
+        .order_by(Headship.id)
+    ).first()
+
+
+# --- acting as a user ----------------------------------------------------------------
+
+
+def sign_form(campaign, decision="signed", name="Eve Exec", role="Executive Headteacher"):
+    """The sign page's form, as a head posts it."""
+    return {
+        "decision": decision,
+        "name": name,
+        "role": role,
+        "version_sha256": campaign.frozen_version.sha256,
+    }
 
 
 def sign_in(client, user: User) -> None:

@@ -1,8 +1,10 @@
 """Local HTTP servers that speak the APIs we call, for tests that must not touch
-the internet: SendGrid's v3 Mail Send and Parliament's Members API."""
+the internet: SendGrid's v3 Mail Send (and its signed event webhook) and Parliament's
+Members API."""
 
 from __future__ import annotations
 
+import base64
 import json
 import socket
 import sys
@@ -13,6 +15,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
+
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 # handle(recorder, request) -> (status, headers, JSON body or None)
 Handle = Callable[["Recorder", dict], tuple[int, dict[str, str], object]]
@@ -235,3 +240,22 @@ def _member_links(member_id: int) -> list[dict]:
         {"rel": "overview", "href": f"/Members/{member_id}", "method": "GET"},
         {"rel": "contactInformation", "href": f"/Members/{member_id}/Contact", "method": "GET"},
     ]
+
+
+class WebhookSigner:
+    """Signs event posts as SendGrid does (ECDSA P-256, SHA-256, over timestamp + body)."""
+
+    def __init__(self):
+        self.key = ec.generate_private_key(ec.SECP256R1())
+        der = self.key.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        self.public_key = base64.b64encode(der).decode()
+
+    def headers(self, body: bytes, timestamp: int) -> dict[str, str]:
+        signature = self.key.sign(str(timestamp).encode() + body, ec.ECDSA(hashes.SHA256()))
+        return {
+            "X-Twilio-Email-Event-Webhook-Signature": base64.b64encode(signature).decode(),
+            "X-Twilio-Email-Event-Webhook-Timestamp": str(timestamp),
+            "Content-Type": "application/json",
+        }

@@ -12,9 +12,7 @@ from campaign.extensions import db
 from campaign.letters.models import Audience
 from campaign.letters.services import dao_letters, render_letters
 from campaign.security import CONTENT_SECURITY_POLICY, EMAIL_PREVIEW_POLICY, HSTS
-from tests.factories import sign_in
-from tests.letters.conftest import signed  # noqa: F401  (a campaign with signatures)
-from tests.signoff.conftest import BASE, signoff  # noqa: F401
+from tests.factories import BASE, sign_in
 
 EXPECTED = {
     "X-Content-Type-Options": "nosniff",
@@ -43,13 +41,13 @@ def test_the_policy_allows_only_this_site_and_no_framing():
     }
 
 
-def test_pages_error_pages_and_static_files_carry_the_headers(client, signoff):  # noqa: F811
+def test_pages_error_pages_and_static_files_carry_the_headers(client, signoff):
     assert_protected(client.get("/sign-in"))
     assert_protected(client.post("/sign-in", data={"email": "x"}))  # a form with errors
     assert_protected(client.get("/no-such-page"))
     assert_protected(client.get("/static/site.css"))
     assert_protected(client.get("/sign-in/forged-token"))  # 410
-    sign_in(client, signoff["lead"])
+    sign_in(client, signoff.lead)
     assert_protected(client.get(f"{BASE}/"))
     assert_protected(client.get(f"{BASE}/signoff"))
     assert_protected(client.get(f"{BASE}/signoff/signatures.csv"))
@@ -69,11 +67,11 @@ def test_a_server_error_page_carries_the_headers(make_app):
     assert_protected(response)
 
 
-def test_pdf_downloads_and_the_email_preview_carry_the_headers(client, signed):  # noqa: F811
-    render_letters(signed["campaign"], Audience.MPS, processes=1)
+def test_pdf_downloads_and_the_email_preview_carry_the_headers(client, signed):
+    render_letters(signed.campaign, Audience.MPS, processes=1)
     db.session.commit()
-    letter = dao_letters(signed["campaign"].id, Audience.MPS)[0]
-    sign_in(client, signed["lead"])
+    letter = dao_letters(signed.campaign.id, Audience.MPS)[0]
+    sign_in(client, signed.lead)
     pdf = client.get(f"{BASE}/letters/{letter.id}.pdf")
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
     assert_protected(pdf)

@@ -6,9 +6,7 @@ import pytest
 
 from campaign.directory.models import Role, User
 from campaign.extensions import db
-from tests.factories import make_association, make_user, sign_in
-from tests.letters.conftest import signed  # noqa: F401  (a campaign with signatures)
-from tests.signoff.conftest import BASE, signoff  # noqa: F401
+from tests.factories import BASE, make_association, make_user, sign_in
 
 
 @pytest.fixture
@@ -113,9 +111,9 @@ def test_every_signed_in_page_links_to_your_details(client, lead):
     assert '<a href="/details?next=/a/essex/">Your details</a>' in html
 
 
-def test_the_letters_page_sends_a_lead_without_a_role_here_and_back(client, signed):  # noqa: F811
+def test_the_letters_page_sends_a_lead_without_a_role_here_and_back(client, signed):
     letters = f"{BASE}/letters/"
-    sign_in(client, signed["lead"])
+    sign_in(client, signed.lead)
     page = client.get(letters).get_data(as_text=True)
     assert f'add them on <a href="/details?next={letters}">Your details</a>' in page
     form = client.get("/details", headers={"Referer": f"http://localhost{letters}"})

@@ -19,7 +19,7 @@ from campaign.letters.services import render_letters
 from campaign.signoff import services as signoff
 from tests.browser.conftest import assert_accessible_basics
 from tests.browser.test_campaign_journeys import CAMPAIGN, signed_in, user
-from tests.delivery.conftest import WebhookSigner
+from tests.fakes import WebhookSigner
 
 pytestmark = pytest.mark.browser
 

@@ -117,7 +117,7 @@ def test_blank_is_no_answer_unless_the_question_is_required(kind, blank):
 
 
 def test_questions_are_numbered_in_the_order_they_were_added(app, consultation):
-    campaign = consultation["campaign"]
+    campaign = consultation.campaign
     third = add_question(campaign, QuestionKind.YES_NO, "  Cutting trips?  ", help=" Any. ")
     assert (third.position, third.prompt, third.help) == (2, "Cutting trips?", "Any.")
     assert [q.prompt for q in evidence.dao_questions(campaign.id)] == [
@@ -139,13 +139,11 @@ def answers_of(school) -> dict[str, str]:
 
 def test_answers_are_saved_and_edited_in_place(app, consultation):
     c = consultation
-    campaign, money, posts, school = c["campaign"], c["money"], c["posts"], c["schools"][2]
-    assert (
-        save_answers(campaign, school, c["head"], {money.id: "£1,250,000.50", posts.id: "3"}) == {}
-    )
+    campaign, money, posts, school = c.campaign, c.money, c.posts, c.schools[2]
+    assert save_answers(campaign, school, c.head, {money.id: "£1,250,000.50", posts.id: "3"}) == {}
     db.session.commit()
     assert answers_of(school) == {"Projected deficit": Decimal(1250001), "Posts cut": Decimal(3)}
-    assert save_answers(campaign, school, c["head"], {money.id: "900", posts.id: ""}) == {}
+    assert save_answers(campaign, school, c.head, {money.id: "900", posts.id: ""}) == {}
     db.session.commit()
     assert answers_of(school) == {"Projected deficit": Decimal(900)}  # a blank clears
     assert db.session.scalar(select(func.count()).select_from(EvidenceAnswer)) == 1
@@ -153,8 +151,8 @@ def test_answers_are_saved_and_edited_in_place(app, consultation):
 
 def test_one_bad_answer_saves_none(app, consultation):
     c = consultation
-    campaign, money, posts = c["campaign"], c["money"], c["posts"]
-    errors = save_answers(campaign, c["schools"][2], c["head"], {money.id: "5", posts.id: "lots"})
+    campaign, money, posts = c.campaign, c.money, c.posts
+    errors = save_answers(campaign, c.schools[2], c.head, {money.id: "5", posts.id: "lots"})
     assert errors == {posts.id: "Enter a number, like 12"}
     db.session.commit()
     assert db.session.scalar(select(func.count()).select_from(EvidenceAnswer)) == 0
@@ -162,12 +160,12 @@ def test_one_bad_answer_saves_none(app, consultation):
 
 def test_one_bad_answer_leaves_earlier_answers_as_they_were(app, consultation):
     c = consultation
-    campaign, money, posts, school = c["campaign"], c["money"], c["posts"], c["schools"][2]
-    save_answers(campaign, school, c["head"], {money.id: "100", posts.id: "2"})
+    campaign, money, posts, school = c.campaign, c.money, c.posts, c.schools[2]
+    save_answers(campaign, school, c.head, {money.id: "100", posts.id: "2"})
     db.session.commit()
-    errors = save_answers(campaign, school, c["head"], {money.id: "1.5m", posts.id: "4"})
+    errors = save_answers(campaign, school, c.head, {money.id: "1.5m", posts.id: "4"})
     assert list(errors) == [money.id]
-    errors = save_answers(campaign, school, c["head"], {money.id: "", posts.id: "4"})
+    errors = save_answers(campaign, school, c.head, {money.id: "", posts.id: "4"})
     assert list(errors) == [money.id]  # the required answer cannot be cleared
     db.session.commit()
     assert answers_of(school) == {"Projected deficit": Decimal(100), "Posts cut": Decimal(2)}
@@ -175,10 +173,10 @@ def test_one_bad_answer_leaves_earlier_answers_as_they_were(app, consultation):
 
 def test_every_error_is_reported_at_once(app, consultation):
     c = consultation
-    errors = save_answers(c["campaign"], c["schools"][2], c["head"], {c["posts"].id: "-"})
+    errors = save_answers(c.campaign, c.schools[2], c.head, {c.posts.id: "-"})
     assert errors == {
-        c["money"].id: "Answer this question",
-        c["posts"].id: "Enter a number, like 12",
+        c.money.id: "Answer this question",
+        c.posts.id: "Enter a number, like 12",
     }
 
 
@@ -189,7 +187,7 @@ def test_the_database_keeps_one_answer_per_school_and_question(app, consultation
     for _ in range(2):
         db.session.add(
             EvidenceAnswer(
-                question_id=c["money"].id, school_id=c["schools"][0].id, number_value=Decimal(1)
+                question_id=c.money.id, school_id=c.schools[0].id, number_value=Decimal(1)
             )
         )
     with pytest.raises(IntegrityError):
@@ -200,18 +198,17 @@ def test_the_database_keeps_one_answer_per_school_and_question(app, consultation
 def answer_all(c, amounts: dict[int, str]) -> None:
     heads = {0: "exec", 1: "exec", 2: "head"}
     for i, amount in amounts.items():
-        school = c["schools"][i]
-        assert save_answers(c["campaign"], school, c[heads[i]], {c["money"].id: amount}) == {}
+        school = c.schools[i]
+        assert save_answers(c.campaign, school, getattr(c, heads[i]), {c.money.id: amount}) == {}
     db.session.commit()
 
 
 def test_totals_per_local_authority_with_sums_and_means(app, consultation):
     c = consultation
-    make_school(c["a"], urn=900009, name="No LA School", local_authority="")
+    make_school(c.a, urn=900009, name="No LA School", local_authority="")
     answer_all(c, {0: "1000", 1: "2001", 2: "500"})
     by_la = {
-        t.group: (t.schools, t.answered, t.total, t.mean)
-        for t in totals(c["campaign"], c["money"], "la")
+        t.group: (t.schools, t.answered, t.total, t.mean) for t in totals(c.campaign, c.money, "la")
     }
     assert by_la == {
         "Essex": (2, 2, Decimal(3001), Decimal(1501)),  # mean 1500.5, halves up like answers
@@ -222,11 +219,11 @@ def test_totals_per_local_authority_with_sums_and_means(app, consultation):
 
 def test_totals_per_constituency_count_only_schools_that_answered_in_the_mean(app, consultation):
     c = consultation
-    make_school(c["a"], urn=900009, name="Unplaced School", local_authority="Essex")
+    make_school(c.a, urn=900009, name="Unplaced School", local_authority="Essex")
     answer_all(c, {0: "1,000", 2: "£500"})
     by_seat = [
         (t.group, t.schools, t.answered, t.total, t.mean)
-        for t in totals(c["campaign"], c["money"], "constituency")
+        for t in totals(c.campaign, c.money, "constituency")
     ]
     assert by_seat == [
         ("Basildon and Billericay", 2, 1, Decimal(1000), Decimal(1000)),
@@ -237,36 +234,36 @@ def test_totals_per_constituency_count_only_schools_that_answered_in_the_mean(ap
 
 def test_totals_leave_out_schools_of_other_associations_and_other_questions(app, consultation):
     c = consultation
-    answers = {c["money"].id: "1000", c["posts"].id: "7"}
-    assert save_answers(c["campaign"], c["schools"][0], c["exec"], answers) == {}
+    answers = {c.money.id: "1000", c.posts.id: "7"}
+    assert save_answers(c.campaign, c.schools[0], c.exec, answers) == {}
     other = make_association()
     outsider = make_school(other, name="Outsider", local_authority="Essex")
-    db.session.add(EvidenceAnswer(question_id=c["money"].id, school_id=outsider.id, number_value=5))
+    db.session.add(EvidenceAnswer(question_id=c.money.id, school_id=outsider.id, number_value=5))
     db.session.commit()
-    essex = next(t for t in totals(c["campaign"], c["money"], "la") if t.group == "Essex")
+    essex = next(t for t in totals(c.campaign, c.money, "la") if t.group == "Essex")
     assert (essex.schools, essex.answered, essex.total) == (2, 1, Decimal(1000))
 
 
 def test_totals_count_yes_answers(app, consultation):
     c = consultation
-    trips = add_question(c["campaign"], QuestionKind.YES_NO, "Cutting trips?", required=True)
+    trips = add_question(c.campaign, QuestionKind.YES_NO, "Cutting trips?", required=True)
     for i, (who, yes_no) in enumerate((("exec", "yes"), ("exec", "no"), ("head", "Y"))):
-        answers = {c["money"].id: "1", trips.id: yes_no}
-        assert save_answers(c["campaign"], c["schools"][i], c[who], answers) == {}
+        answers = {c.money.id: "1", trips.id: yes_no}
+        assert save_answers(c.campaign, c.schools[i], getattr(c, who), answers) == {}
     db.session.commit()
-    by_la = {t.group: (t.answered, t.yes) for t in totals(c["campaign"], trips, "la")}
+    by_la = {t.group: (t.answered, t.yes) for t in totals(c.campaign, trips, "la")}
     assert by_la == {"Essex": (2, 1), "Thurrock": (1, 1)}
 
 
 def test_answers_csv_has_a_header_and_one_row_per_member_school(app, consultation):
     c = consultation
-    s1, s2, s3 = c["schools"]
-    make_headship(c["a"], make_user(association=c["a"]), s1)  # a co-head: still one row
+    s1, s2, s3 = c.schools
+    make_headship(c.a, make_user(association=c.a), s1)  # a co-head: still one row
     make_school(make_association(), name="Outsider")
     answer_all(c, {0: "£1,250,000.50", 2: "12"})
-    save_answers(c["campaign"], s1, c["exec"], {c["money"].id: "1250000.5", c["posts"].id: "2.5"})
+    save_answers(c.campaign, s1, c.exec, {c.money.id: "1250000.5", c.posts.id: "2.5"})
     db.session.commit()
-    rows = list(csv.reader(io.StringIO(answers_csv(c["campaign"]))))
+    rows = list(csv.reader(io.StringIO(answers_csv(c.campaign))))
     assert rows[0] == [
         "URN",
         "School",
@@ -285,17 +282,17 @@ def test_answers_csv_has_a_header_and_one_row_per_member_school(app, consultatio
 
 def test_answers_read_as_a_person_would_write_them(app, consultation):
     c = consultation
-    trips = add_question(c["campaign"], QuestionKind.YES_NO, "Cutting trips?")
-    note = add_question(c["campaign"], QuestionKind.TEXT, "Anything else?")
-    school = c["schools"][2]
-    raw = {c["money"].id: "1,250,000", c["posts"].id: "1234.5", trips.id: "y", note.id: "Roof."}
-    assert save_answers(c["campaign"], school, c["head"], raw) == {}
+    trips = add_question(c.campaign, QuestionKind.YES_NO, "Cutting trips?")
+    note = add_question(c.campaign, QuestionKind.TEXT, "Anything else?")
+    school = c.schools[2]
+    raw = {c.money.id: "1,250,000", c.posts.id: "1234.5", trips.id: "y", note.id: "Roof."}
+    assert save_answers(c.campaign, school, c.head, raw) == {}
     db.session.commit()
     db.session.expire_all()
-    saved = evidence.dao_answers_for_school(c["campaign"].id, school.id)
+    saved = evidence.dao_answers_for_school(c.campaign.id, school.id)
     shown = {
         q.prompt: evidence.display(q, saved.get(q.id))
-        for q in evidence.dao_questions(c["campaign"].id)
+        for q in evidence.dao_questions(c.campaign.id)
     }
     assert shown == {
         "Projected deficit": "£1,250,000",
@@ -303,6 +300,6 @@ def test_answers_read_as_a_person_would_write_them(app, consultation):
         "Cutting trips?": "Yes",
         "Anything else?": "Roof.",
     }
-    assert evidence.display(c["money"], None) == ""
-    assert evidence.raw_value(c["posts"], saved[c["posts"].id]) == "1234.5"
-    assert evidence.raw_value(c["money"], saved[c["money"].id]) == "1250000"
+    assert evidence.display(c.money, None) == ""
+    assert evidence.raw_value(c.posts, saved[c.posts.id]) == "1234.5"
+    assert evidence.raw_value(c.money, saved[c.money.id]) == "1250000"

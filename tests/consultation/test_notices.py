@@ -14,8 +14,7 @@ from campaign.directory.models import Role
 from campaign.drafting.models import CampaignState
 from campaign.drafting.services import save_statement
 from campaign.extensions import db
-from tests.consultation.conftest import BASE
-from tests.factories import links_in, make_association, make_headship, make_school, make_user
+from tests.factories import BASE, links_in, make_association, make_headship, make_school, make_user
 
 
 def body_of(message) -> str:
@@ -27,7 +26,7 @@ def notices_with(key: str) -> int:
 
 
 def test_send_once_sends_a_key_only_once(app, consultation, outbox):
-    head = consultation["head"]
+    head = consultation.head
     assert notices.send_once("k-1", head, "Hello", "Body one.") is True
     assert notices.send_once("k-1", head, "Hello again", "Body two.") is False
     [message] = outbox()
@@ -41,7 +40,7 @@ def test_send_once_sends_a_key_only_once(app, consultation, outbox):
 
 
 def test_send_once_sends_different_keys(app, consultation, outbox):
-    head, exec_head = consultation["head"], consultation["exec"]
+    head, exec_head = consultation.head, consultation.exec
     assert notices.send_once("k-1", head, "One", "Body.")
     assert notices.send_once("k-2", head, "Two", "Body.")
     assert notices.send_once("k-3", exec_head, "Three", "Body.")
@@ -51,13 +50,13 @@ def test_send_once_sends_different_keys(app, consultation, outbox):
 def test_a_key_recorded_by_another_worker_is_not_sent_again(app, consultation, outbox):
     with db.engine.begin() as other_worker:
         other_worker.execute(Notice.__table__.insert().values(key="k-1"))
-    assert notices.send_once("k-1", consultation["head"], "Hello", "Body.") is False
+    assert notices.send_once("k-1", consultation.head, "Hello", "Body.") is False
     assert outbox() == []
 
 
 def test_a_sender_racing_on_the_same_key_sends_nothing(app, consultation, outbox):
     """Another worker records the key between our check and our insert."""
-    head = consultation["head"]
+    head = consultation.head
     db.session.commit()
 
     raced = []
@@ -80,7 +79,7 @@ def test_a_sender_racing_on_the_same_key_sends_nothing(app, consultation, outbox
 
 
 def test_the_notice_is_committed_with_the_send(app, consultation):
-    notices.send_once("k-1", consultation["head"], "Hello", "Body.")
+    notices.send_once("k-1", consultation.head, "Hello", "Body.")
     with db.engine.connect() as elsewhere:
         assert (
             elsewhere.scalar(select(func.count()).select_from(Notice).where(Notice.key == "k-1"))
@@ -101,18 +100,18 @@ def test_a_failed_send_records_nothing_so_a_retry_sends(app, consultation, outbo
     blocker.write_text("")
     app.config["OUTBOX_DIR"] = str(blocker / "outbox")
     with pytest.raises(OSError):
-        notices.send_once("k-1", consultation["head"], "Hello", "Body.")
+        notices.send_once("k-1", consultation.head, "Hello", "Body.")
     db.session.rollback()  # as the task's app context does when it ends with an error
     assert notices_with("k-1") == 0
     app.config["OUTBOX_DIR"] = outbox_dir
-    assert notices.send_once("k-1", consultation["head"], "Hello", "Body.") is True
+    assert notices.send_once("k-1", consultation.head, "Hello", "Body.") is True
     assert len(outbox()) == 1
 
 
 def test_the_invitation_reads_well_and_its_link_opens_the_respond_page(
     app, client, consultation, outbox
 ):
-    campaign, head = consultation["campaign"], consultation["head"]
+    campaign, head = consultation.campaign, consultation.head
     campaign.consultation_deadline = datetime(2030, 1, 31, 12, 0, tzinfo=UTC)
     db.session.commit()
     assert notices.invite(campaign, head, services.invitation_key(campaign, head.id))
@@ -139,7 +138,7 @@ def test_the_invitation_reads_well_and_its_link_opens_the_respond_page(
 
 
 def test_an_invitation_without_a_deadline_says_the_lead_closes_it(app, consultation, outbox):
-    campaign, head = consultation["campaign"], consultation["head"]
+    campaign, head = consultation.campaign, consultation.head
     head.name = ""
     notices.invite(campaign, head, "k-1")
     body = body_of(outbox()[0])
@@ -148,7 +147,7 @@ def test_an_invitation_without_a_deadline_says_the_lead_closes_it(app, consultat
 
 
 def test_a_reminder_says_so(app, consultation, outbox):
-    campaign, head = consultation["campaign"], consultation["head"]
+    campaign, head = consultation.campaign, consultation.head
     assert notices.invite(campaign, head, "reminder-1", reminder=True)
     [message] = outbox()
     assert message["Subject"] == "Reminder: Fair funding"
@@ -157,7 +156,7 @@ def test_a_reminder_says_so(app, consultation, outbox):
 
 def test_invitations_go_once_to_each_head_and_to_no_one_else(app, consultation, outbox):
     c = consultation
-    a, campaign = c["a"], c["campaign"]
+    a, campaign = c.a, c.campaign
     make_user("viewer@a.example", "Val Viewer", a, Role.VIEWER)
     make_user("member@a.example", "Mo Member", a, Role.HEAD)  # no school on the roster
     other = make_association()
@@ -173,9 +172,9 @@ def test_invitations_go_once_to_each_head_and_to_no_one_else(app, consultation, 
 
 def test_a_new_version_is_a_new_invitation(app, consultation, outbox):
     c = consultation
-    campaign, head = c["campaign"], c["head"]
+    campaign, head = c.campaign, c.head
     tasks.send_invitation(campaign.id, head.id)
-    save_statement(campaign, "A new text.", c["lead"])
+    save_statement(campaign, "A new text.", c.lead)
     db.session.commit()
     tasks.send_invitation(campaign.id, head.id)
     tasks.send_invitation(campaign.id, head.id)
@@ -185,10 +184,10 @@ def test_a_new_version_is_a_new_invitation(app, consultation, outbox):
 
 def test_reminders_go_only_to_heads_of_schools_that_have_not_answered(app, consultation, outbox):
     c = consultation
-    campaign = c["campaign"]
-    s1, s2, _ = c["schools"]
-    services.record_stance(campaign, s1, c["exec"], StanceKind.AGREE)
-    services.record_stance(campaign, s2, c["exec"], StanceKind.DISAGREE, "Too vague.")
+    campaign = c.campaign
+    s1, s2, _ = c.schools
+    services.record_stance(campaign, s1, c.exec, StanceKind.AGREE)
+    services.record_stance(campaign, s2, c.exec, StanceKind.DISAGREE, "Too vague.")
     db.session.commit()
     batch = services.new_batch()
     for _ in range(2):  # "Send reminders" posted twice
@@ -204,9 +203,9 @@ def test_reminders_go_only_to_heads_of_schools_that_have_not_answered(app, consu
 
 def test_a_queued_reminder_is_dropped_once_the_consultation_closes(app, consultation, outbox):
     c = consultation
-    services.close_consultation(c["campaign"])
+    services.close_consultation(c.campaign)
     db.session.commit()
-    tasks.send_reminder(c["campaign"].id, c["head"].id, "batch-1")
+    tasks.send_reminder(c.campaign.id, c.head.id, "batch-1")
     assert outbox() == []
 
 
@@ -216,8 +215,8 @@ def test_tasks_for_a_user_who_has_gone_do_nothing(app, consultation, outbox):
     gone_id = gone.id
     db.session.delete(gone)
     db.session.commit()
-    tasks.send_invitation(c["campaign"].id, gone_id)
-    tasks.send_reminder(c["campaign"].id, gone_id, "batch-1")
+    tasks.send_invitation(c.campaign.id, gone_id)
+    tasks.send_reminder(c.campaign.id, gone_id, "batch-1")
     assert outbox() == []
 
 
@@ -225,7 +224,7 @@ def test_amendment_news_links_to_the_current_text_once(app, consultation, outbox
     c = consultation
     news = 'An amendment to paragraph 3 of "Fair funding" was accepted.'
     for _ in range(2):
-        tasks.send_amendment_news(c["campaign"].id, c["exec"].id, 7, news)
+        tasks.send_amendment_news(c.campaign.id, c.exec.id, 7, news)
     [message] = outbox()
     assert (message["To"], message["Subject"]) == (
         "exec@a.example",

@@ -12,8 +12,7 @@ from sqlalchemy import func, select
 from campaign.consultation.models import Amendment, Comment, EvidenceAnswer, Stance
 from campaign.drafting import text
 from campaign.extensions import db
-from tests.consultation.conftest import BASE
-from tests.factories import links_in, sign_in
+from tests.factories import BASE, links_in, sign_in
 
 
 def answer(consultation, kind: str, deficit: str = "", posts: str = "", reason: str = "") -> dict:
@@ -21,8 +20,8 @@ def answer(consultation, kind: str, deficit: str = "", posts: str = "", reason: 
     return {
         "kind": kind,
         "reason": reason,
-        f"q{consultation['money'].id}": deficit,
-        f"q{consultation['posts'].id}": posts,
+        f"q{consultation.money.id}": deficit,
+        f"q{consultation.posts.id}": posts,
     }
 
 
@@ -31,7 +30,7 @@ def count(model) -> int:
 
 
 def test_head_of_two_schools_answers_for_each(client, consultation):
-    sign_in(client, consultation["exec"])
+    sign_in(client, consultation.exec)
     page = client.get(f"{BASE}/respond").get_data(as_text=True)
     assert "Answer for Saxon High" in page and "Answer for Abbey Academy" in page
     assert "Thurrock School" not in page
@@ -52,7 +51,7 @@ def test_head_of_two_schools_answers_for_each(client, consultation):
 
 
 def test_a_head_cannot_answer_for_a_school_they_do_not_lead(client, consultation):
-    sign_in(client, consultation["exec"])
+    sign_in(client, consultation.exec)
     assert client.get(f"{BASE}/respond/900003").status_code == 404
     assert (
         client.post(
@@ -64,7 +63,7 @@ def test_a_head_cannot_answer_for_a_school_they_do_not_lead(client, consultation
 
 
 def test_the_lead_cannot_answer_for_a_school(client, consultation):
-    sign_in(client, consultation["lead"])
+    sign_in(client, consultation.lead)
     assert (
         client.post(
             f"{BASE}/respond/900001", data=answer(consultation, "agree", deficit="1")
@@ -80,12 +79,12 @@ def test_the_lead_cannot_answer_for_a_school(client, consultation):
      "/consultation/summary.csv"],
 )  # fmt: skip
 def test_other_associations_get_404_on_every_campaign_page(client, consultation, path):
-    sign_in(client, consultation["lead_b"])
+    sign_in(client, consultation.lead_b)
     assert client.get(f"{BASE}{path}").status_code == 404
 
 
 def test_other_association_cannot_post_answers_or_decisions(client, consultation):
-    sign_in(client, consultation["lead_b"])
+    sign_in(client, consultation.lead_b)
     assert (
         client.post(f"{BASE}/respond/900001", data=answer(consultation, "agree")).status_code == 404
     )
@@ -94,7 +93,7 @@ def test_other_association_cannot_post_answers_or_decisions(client, consultation
 
 
 def test_invalid_evidence_saves_nothing_and_shows_every_error(client, consultation):
-    sign_in(client, consultation["head"])
+    sign_in(client, consultation.head)
     response = client.post(
         f"{BASE}/respond/900003",
         data=answer(consultation, "block", deficit="1.25m", posts="x", reason=""),
@@ -108,7 +107,7 @@ def test_invalid_evidence_saves_nothing_and_shows_every_error(client, consultati
 
 
 def test_the_same_answer_posted_twice_is_one_record_and_changes_are_history(client, consultation):
-    sign_in(client, consultation["head"])
+    sign_in(client, consultation.head)
     form = answer(consultation, "disagree", deficit="100", reason="Too long.")
     client.post(f"{BASE}/respond/900003", data=form)
     client.post(f"{BASE}/respond/900003", data=form)
@@ -120,10 +119,10 @@ def test_the_same_answer_posted_twice_is_one_record_and_changes_are_history(clie
 
 
 def test_nothing_changes_after_the_deadline(client, consultation):
-    campaign = consultation["campaign"]
+    campaign = consultation.campaign
     campaign.consultation_deadline = datetime.now(UTC) - timedelta(minutes=1)
     db.session.commit()
-    sign_in(client, consultation["head"])
+    sign_in(client, consultation.head)
     page = client.get(f"{BASE}/respond/900003").get_data(as_text=True)
     assert "The consultation is closed" in page
     response = client.post(
@@ -137,12 +136,12 @@ def test_nothing_changes_after_the_deadline(client, consultation):
 
 
 def test_opening_emails_every_head_a_link_to_the_respond_page(client, consultation, outbox):
-    campaign = consultation["campaign"]
+    campaign = consultation.campaign
     from campaign.drafting.models import CampaignState
 
     campaign.state = CampaignState.DRAFT
     db.session.commit()
-    sign_in(client, consultation["lead"])
+    sign_in(client, consultation.lead)
     page = client.get(f"{BASE}/open").get_data(as_text=True)
     assert "Open the consultation and email 2 heads" in page
     assert client.post(f"{BASE}/open").status_code == 302
@@ -162,9 +161,9 @@ def test_opening_emails_every_head_a_link_to_the_respond_page(client, consultati
 def test_reminder_goes_only_to_heads_of_schools_without_an_answer_and_once(
     client, consultation, outbox
 ):
-    sign_in(client, consultation["head"])
+    sign_in(client, consultation.head)
     client.post(f"{BASE}/respond/900003", data=answer(consultation, "agree", deficit="0"))
-    sign_in(client, consultation["lead"])
+    sign_in(client, consultation.lead)
     page = client.get(f"{BASE}/consultation").get_data(as_text=True)
     assert "Send a reminder to 1 head of these schools" in page
     form = {"batch": "batch-1", "la": "", "constituency": ""}
@@ -180,22 +179,22 @@ def test_reminder_goes_only_to_heads_of_schools_without_an_answer_and_once(
 
 
 def test_comment_amend_accept_makes_a_new_version_and_tells_people(client, consultation, outbox):
-    sign_in(client, consultation["head"])
+    sign_in(client, consultation.head)
     client.post(
         f"{BASE}/v/1/p/3", data={"comment-body": "Name the deficit.", "comment-submit": "1"}
     )
-    sign_in(client, consultation["exec"])
+    sign_in(client, consultation.exec)
     client.post(
         f"{BASE}/v/1/p/3",
         data={"amend-text": "Second paragraph about SEND, and its £6,000.", "amend-submit": "1"},
     )
     amendment = db.session.scalar(select(Amendment))
-    sign_in(client, consultation["lead"])
+    sign_in(client, consultation.lead)
     page = client.get(f"{BASE}/consultation").get_data(as_text=True)
     assert "Name the deficit." in page and "its £6,000" in page
     response = client.post(f"{BASE}/amendments/{amendment.id}", data={"accept": "1", "note": "Yes"})
     assert response.status_code == 302
-    campaign = consultation["campaign"]
+    campaign = consultation.campaign
     db.session.refresh(campaign)
     old, new = campaign.versions[0], campaign.versions[-1]
     assert new.number == 2
@@ -218,7 +217,7 @@ def test_comment_amend_accept_makes_a_new_version_and_tells_people(client, consu
 
 
 def test_hostile_markdown_is_sanitised_on_every_page(client, consultation):
-    sign_in(client, consultation["lead"])
+    sign_in(client, consultation.lead)
     hostile = "Hi <script>alert(1)</script>\n\n[x](javascript:alert(1)) <img src=x onerror=alert(1)>\n\n[ok](https://example.org)"
     client.post(f"{BASE}/statement", data={"body": hostile})
     for path in ("/", "/respond", "/v/2"):
@@ -229,27 +228,27 @@ def test_hostile_markdown_is_sanitised_on_every_page(client, consultation):
 
 
 def test_an_oversized_statement_is_refused(client, consultation):
-    sign_in(client, consultation["lead"])
+    sign_in(client, consultation.lead)
     response = client.post(f"{BASE}/statement", data={"body": "x" * 1_000_001})
     assert response.status_code == 400
     assert "at most 100,000 characters" in response.get_data(as_text=True)
-    assert len(consultation["campaign"].versions) == 1
+    assert len(consultation.campaign.versions) == 1
 
 
 def test_saving_unchanged_text_makes_no_version(client, consultation):
-    sign_in(client, consultation["lead"])
-    body = consultation["campaign"].current_version.body
+    sign_in(client, consultation.lead)
+    body = consultation.campaign.current_version.body
     client.post(f"{BASE}/statement", data={"body": body.replace("\n", "\r\n") + "\n\n"})
-    db.session.refresh(consultation["campaign"])
-    assert len(consultation["campaign"].versions) == 1
+    db.session.refresh(consultation.campaign)
+    assert len(consultation.campaign.versions) == 1
 
 
 def test_csv_exports(client, consultation):
-    sign_in(client, consultation["head"])
+    sign_in(client, consultation.head)
     client.post(
         f"{BASE}/respond/900003", data=answer(consultation, "agree", deficit="£2,000", posts="1")
     )
-    sign_in(client, consultation["lead"])
+    sign_in(client, consultation.lead)
     rows = list(
         csv.reader(
             io.StringIO(client.get(f"{BASE}/consultation/answers.csv").get_data(as_text=True))
@@ -269,26 +268,26 @@ def test_csv_exports(client, consultation):
 
 
 def test_dashboard_totals_per_constituency(client, consultation):
-    sign_in(client, consultation["exec"])
+    sign_in(client, consultation.exec)
     client.post(
         f"{BASE}/respond/900001", data=answer(consultation, "agree", deficit="1000", posts="2")
     )
     client.post(
         f"{BASE}/respond/900002", data=answer(consultation, "agree", deficit="3000", posts="4")
     )
-    sign_in(client, consultation["lead"])
+    sign_in(client, consultation.lead)
     page = client.get(f"{BASE}/consultation").get_data(as_text=True)
     assert "£4,000" in page and "£2,000" in page  # total and mean for Basildon and Billericay
     assert "2 schools of 3 answered" in page
 
 
 def test_exports_cannot_smuggle_spreadsheet_formulas(client, consultation):
-    sign_in(client, consultation["head"])
+    sign_in(client, consultation.head)
     client.post(
         f"{BASE}/respond/900003",
         data=answer(consultation, "disagree", deficit="5", reason='=HYPERLINK("http://x")'),
     )
-    sign_in(client, consultation["lead"])
+    sign_in(client, consultation.lead)
     summary = client.get(f"{BASE}/consultation/summary.csv").get_data(as_text=True)
     assert "'=HYPERLINK(" in summary
     assert ",=HYPERLINK(" not in summary and '"=HYPERLINK(' not in summary

@@ -7,37 +7,32 @@ post; two heads' emails with their parents' letters.
 
 from __future__ import annotations
 
-import base64
-
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 
 from campaign.directory.models import Constituency
+from campaign.drafting.models import CampaignState
 from campaign.extensions import db
 from campaign.letters.models import Audience
 from campaign.letters.services import render_letters
-from campaign.signoff import services
 from tests import fakes
-from tests.letters.conftest import signed  # noqa: F401
-from tests.signoff.conftest import signoff  # noqa: F401
+from tests.factories import add_co_head, make_signed_campaign, scene
 
 MP_EMAIL = "richard.holden.mp@parliament.example"
 
 
 @pytest.fixture
-def closed(signed):  # noqa: F811
-    """The signed campaign, closed, with both audiences' letters rendered."""
-    campaign = signed["campaign"]
+def closed(association_world):
+    """The signed campaign (tests.factories.make_signed_campaign, Thurrock School
+    with a co-head), closed, with both audiences' letters rendered."""
     seats = {c.ons_code: c for c in db.session.scalars(db.select(Constituency))}
     seats["E14001077"].mp.email = MP_EMAIL
     seats["E14001535"].mp.email = ""
-    signed["a"].email = "office@assoc-a.example"
-    services.close(campaign, signed["lead"])
-    db.session.commit()
+    association_world.a.email = "office@assoc-a.example"
+    add_co_head(association_world)
+    campaign = make_signed_campaign(association_world, state=CampaignState.CLOSED)
     for audience in Audience:
         render_letters(campaign, audience, processes=1)
-    return signed
+    return scene(association_world, campaign)
 
 
 @pytest.fixture
@@ -56,29 +51,8 @@ def sendgrid(app):
         yield recorder
 
 
-class WebhookSigner:
-    """Signs event posts as SendGrid does (ECDSA P-256, SHA-256, over timestamp + body)."""
-
-    def __init__(self):
-        self.key = ec.generate_private_key(ec.SECP256R1())
-        der = self.key.public_key().public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-        self.public_key = base64.b64encode(der).decode()
-
-    def headers(self, body: bytes, timestamp: int) -> dict[str, str]:
-        from cryptography.hazmat.primitives import hashes
-
-        signature = self.key.sign(str(timestamp).encode() + body, ec.ECDSA(hashes.SHA256()))
-        return {
-            "X-Twilio-Email-Event-Webhook-Signature": base64.b64encode(signature).decode(),
-            "X-Twilio-Email-Event-Webhook-Timestamp": str(timestamp),
-            "Content-Type": "application/json",
-        }
-
-
 @pytest.fixture
 def signer(app):
-    signer = WebhookSigner()
+    signer = fakes.WebhookSigner()
     app.config["SENDGRID_WEBHOOK_PUBLIC_KEY"] = signer.public_key
     return signer

@@ -37,8 +37,8 @@ def test_a_dry_run_says_what_would_be_sent_and_changes_nothing(runner, closed, o
     }
     assert message_count() == 0
     assert outbox() == []
-    db.session.refresh(closed["campaign"])
-    assert closed["campaign"].state is CampaignState.CLOSED
+    db.session.refresh(closed.campaign)
+    assert closed.campaign.state is CampaignState.CLOSED
 
 
 def test_send_mails_each_mp_once_and_a_second_run_sends_nothing(runner, closed, outbox):
@@ -58,8 +58,8 @@ def test_send_mails_each_mp_once_and_a_second_run_sends_nothing(runner, closed, 
     assert email["To"] == MP_EMAIL
     assert [a.get_content_type() for a in email.iter_attachments()] == ["application/pdf"]
     assert message_count() == 2
-    db.session.refresh(closed["campaign"])
-    assert closed["campaign"].state is CampaignState.SENT
+    db.session.refresh(closed.campaign)
+    assert closed.campaign.state is CampaignState.SENT
 
     again = run(runner, "fair-funding", "--audience", "mps", "--json")
     assert again.exit_code == 0, again.output
@@ -87,7 +87,7 @@ def test_an_unknown_campaign_is_refused(runner, closed):
 
 
 def test_sending_before_sign_off_closes_is_refused(runner, signed, outbox):
-    render_letters(signed["campaign"], Audience.MPS, processes=1)
+    render_letters(signed.campaign, Audience.MPS, processes=1)
     result = run(runner, "fair-funding", "--audience", "mps")
     assert result.exit_code != 0
     assert "Letters are sent once sign-off is closed." in result.output

@@ -43,16 +43,16 @@ SEND = [sys.executable, "-m", "campaign.cli", "send", "fair-funding", "--audienc
 def test_a_worker_killed_after_sendgrid_accepted_does_not_send_twice(
     closed, database_url, tmp_path, client, signer, app
 ):
-    school = next(s for s in closed["schools"] if s.urn == 900003)
+    school = next(s for s in closed.schools if s.urn == 900003)
     db.session.add(
         ParentList(
-            campaign_id=closed["campaign"].id,
+            campaign_id=closed.campaign.id,
             school_id=school.id,
             emails=[f"p{n}@home.example" for n in range(5)],
             count=5,
         )
     )
-    build_outbox(closed["campaign"], Audience.PARENTS)
+    build_outbox(closed.campaign, Audience.PARENTS)
     db.session.commit()
     victim = {"pid": None}
     started = threading.Event()
@@ -120,9 +120,9 @@ def test_a_worker_killed_after_sendgrid_accepted_does_not_send_twice(
         # ... and the lead sends the rest, which SendGrid never had, again.
         app.config["SEND_IN_DOUBT_MINUTES"] = 0
         app.config.update(SENDGRID_API_KEY=fakes.SENDGRID_KEY, SENDGRID_API_HOST=url)
-        assert send_in_doubt_again(closed["campaign"].id, Audience.PARENTS) == len(states) - 1
+        assert send_in_doubt_again(closed.campaign.id, Audience.PARENTS) == len(states) - 1
         db.session.commit()
-        send_ready(closed["campaign"].id, Audience.PARENTS)
+        send_ready(closed.campaign.id, Audience.PARENTS)
     db.session.expire_all()
     assert {m.state for m in db.session.scalars(select(Message))} == {MessageState.SENT}
     assert len(recorder.accepted) == len(states) and set(recorder.accepted.values()) == {1}

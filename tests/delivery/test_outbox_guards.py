@@ -11,27 +11,23 @@ from campaign.letters.services import LettersError, dao_letters, render_letters
 
 
 def test_letters_in_the_outbox_cannot_be_rendered_again(closed):
-    build_outbox(closed["campaign"], Audience.MPS)
+    build_outbox(closed.campaign, Audience.MPS)
     db.session.commit()
-    before = {
-        letter.id: letter.sha256 for letter in dao_letters(closed["campaign"].id, Audience.MPS)
-    }
+    before = {letter.id: letter.sha256 for letter in dao_letters(closed.campaign.id, Audience.MPS)}
     with pytest.raises(LettersError, match="in the outbox"):
-        render_letters(closed["campaign"], Audience.MPS, processes=1)
-    after = {
-        letter.id: letter.sha256 for letter in dao_letters(closed["campaign"].id, Audience.MPS)
-    }
+        render_letters(closed.campaign, Audience.MPS, processes=1)
+    after = {letter.id: letter.sha256 for letter in dao_letters(closed.campaign.id, Audience.MPS)}
     assert after == before
     # The other audience, not yet sent, still renders.
-    assert render_letters(closed["campaign"], Audience.PARENTS, processes=1).total == 2
+    assert render_letters(closed.campaign, Audience.PARENTS, processes=1).total == 2
 
 
 def test_the_letters_page_says_so_and_offers_no_render_button(client, closed):
     from tests.factories import sign_in
 
-    build_outbox(closed["campaign"], Audience.MPS)
+    build_outbox(closed.campaign, Audience.MPS)
     db.session.commit()
-    sign_in(client, closed["lead"])
+    sign_in(client, closed.lead)
     page = client.get("/a/assoc-a/campaigns/fair-funding/letters/").text
     mps = page[page.index('id="mps"') :]
     parents = page[page.index('id="parents"') : page.index('id="mps"')]

@@ -33,7 +33,7 @@ def saved() -> list[ParentList]:
 
 
 def test_a_head_uploads_the_list_for_their_signed_school(client, closed):
-    sign_in(client, closed["exec"])
+    sign_in(client, closed.exec)
     page = client.get(f"{PAGE}/900001")
     assert "Upload the list for Saxon High" in page.text
     response = upload(client, 900001, "Name,Email\nA,a@home.example\nB,B@Home.example\n"
@@ -45,7 +45,7 @@ def test_a_head_uploads_the_list_for_their_signed_school(client, closed):
 
 
 def test_a_bad_row_refuses_the_whole_file_and_names_the_line(client, closed):
-    sign_in(client, closed["exec"])
+    sign_in(client, closed.exec)
     response = upload(client, 900001, "Email\nok@home.example\nnot-an-address\n")
     assert response.status_code == 200
     expected = 'Line 3: "not-an-address" is not an email address. Nothing was saved.'
@@ -54,13 +54,13 @@ def test_a_bad_row_refuses_the_whole_file_and_names_the_line(client, closed):
 
 
 def test_a_file_without_an_email_column_is_refused(client, closed):
-    sign_in(client, closed["exec"])
+    sign_in(client, closed.exec)
     response = upload(client, 900001, "Name,Phone\nA,0123\n")
     assert 'it has no "Email" column' in html.unescape(response.text) and saved() == []
 
 
 def test_only_a_school_that_signed_and_only_its_heads(client, closed):
-    sign_in(client, closed["exec"])
+    sign_in(client, closed.exec)
     # Abbey declined: no list.
     response = upload(client, 900002, "Email\na@home.example\n")
     assert "can upload a parents' list once it has signed" in html.unescape(response.text)
@@ -71,9 +71,9 @@ def test_only_a_school_that_signed_and_only_its_heads(client, closed):
 
 
 def test_after_the_send_takes_it_only_the_count_stays(client, closed):
-    sign_in(client, closed["lead"])  # the lead may upload for any member school
+    sign_in(client, closed.lead)  # the lead may upload for any member school
     upload(client, 900003, "Email\none@home.example\ntwo@home.example\n")
-    build_outbox(closed["campaign"], Audience.PARENTS)
+    build_outbox(closed.campaign, Audience.PARENTS)
     db.session.commit()
     (kept,) = saved()
     assert kept.emails is None and kept.count == 2
@@ -82,9 +82,9 @@ def test_after_the_send_takes_it_only_the_count_stays(client, closed):
 
 
 def test_no_list_can_be_added_once_the_parents_letters_are_sent(client, closed):
-    build_outbox(closed["campaign"], Audience.PARENTS)
+    build_outbox(closed.campaign, Audience.PARENTS)
     db.session.commit()
-    sign_in(client, closed["exec"])
+    sign_in(client, closed.exec)
     page = html.unescape(client.get(f"{PAGE}/900001").text)
     assert "a list can no longer be added" in page and "Upload the list" not in page
     response = upload(client, 900001, "Email\nlate@home.example\n")
@@ -109,7 +109,7 @@ def test_no_list_can_be_added_once_the_parents_letters_are_sent(client, closed):
     ids=["bom", "bom-and-blank-lines", "bom-and-header", "20001-rows", "10001-addresses", "nul"],
 )  # fmt: skip
 def test_a_list_out_of_bounds_is_refused_with_a_message(client, closed, content, message):
-    sign_in(client, closed["exec"])
+    sign_in(client, closed.exec)
     response = upload(client, 900001, content)
     assert response.status_code == 200
     assert message in html.unescape(response.text) and "Nothing was saved." in response.text
@@ -117,7 +117,7 @@ def test_a_list_out_of_bounds_is_refused_with_a_message(client, closed, content,
 
 
 def test_a_list_over_five_megabytes_is_refused_before_it_is_read(client, closed):
-    sign_in(client, closed["exec"])
+    sign_in(client, closed.exec)
     content = b"Email\n" + b"a@home.example\n" * (parents.MAX_LIST_BYTES // 15 + 10_000)
     response = upload(client, 900001, content)
     assert response.status_code == 413
@@ -130,7 +130,7 @@ def test_a_list_repeating_one_address_checks_it_once(client, closed, monkeypatch
     monkeypatch.setattr(
         parents, "validate_email", lambda raw, **kw: checked.append(raw) or real(raw, **kw)
     )
-    sign_in(client, closed["exec"])
+    sign_in(client, closed.exec)
     response = upload(client, 900001, "Email\n" + "Parent@Home.example\n" * parents.MAX_ROWS)
     assert "1 addresses saved for Saxon High" in response.text
     assert checked == ["Parent@Home.example"]
@@ -141,6 +141,6 @@ def test_the_largest_list_allowed_is_saved_whole(client, closed):
     it takes is measured by benchmarks/parent_list.py)."""
     content = largest_parent_list()
     assert parents.MAX_LIST_BYTES - 20_000 < len(content) <= parents.MAX_LIST_BYTES
-    sign_in(client, closed["exec"])
+    sign_in(client, closed.exec)
     response = upload(client, 900001, content)
     assert "10,000 addresses saved for Saxon High" in response.text

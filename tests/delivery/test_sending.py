@@ -37,7 +37,7 @@ def messages(campaign, audience=None) -> dict[str, Message]:
 
 
 def outbox_for(closed, audience):
-    planned, added = build_outbox(closed["campaign"], audience)
+    planned, added = build_outbox(closed.campaign, audience)
     db.session.commit()
     return planned, added
 
@@ -48,26 +48,26 @@ def outbox_for(closed, audience):
 def test_mps_with_an_email_get_one_and_the_rest_go_to_the_print_pack(closed):
     planned, added = outbox_for(closed, Audience.MPS)
     assert added == 2
-    made = messages(closed["campaign"], Audience.MPS)
+    made = messages(closed.campaign, Audience.MPS)
     basildon, thurrock = made["constituency:E14001077"], made["constituency:E14001535"]
     assert (basildon.channel, basildon.to_address) == (Channel.EMAIL, MP_EMAIL)
     assert (thurrock.channel, thurrock.to_address) == (Channel.POST, "")
     assert "No email address on record" in thurrock.note
     assert {m.state for m in made.values()} == {MessageState.CREATED}
-    assert closed["campaign"].state is CampaignState.SENT
+    assert closed.campaign.state is CampaignState.SENT
 
 
 def test_making_the_outbox_twice_makes_nothing_new(closed):
     outbox_for(closed, Audience.MPS)
-    first = {k: m.id for k, m in messages(closed["campaign"]).items()}
+    first = {k: m.id for k, m in messages(closed.campaign).items()}
     _, added = outbox_for(closed, Audience.MPS)
     assert added == 0
-    assert {k: m.id for k, m in messages(closed["campaign"]).items()} == first
+    assert {k: m.id for k, m in messages(closed.campaign).items()} == first
 
 
 def test_the_database_refuses_a_second_message_with_the_same_key(closed):
     outbox_for(closed, Audience.MPS)
-    original = messages(closed["campaign"])["constituency:E14001077"]
+    original = messages(closed.campaign)["constituency:E14001077"]
     copy = Message(
         campaign_id=original.campaign_id,
         audience=original.audience,
@@ -83,7 +83,7 @@ def test_the_database_refuses_a_second_message_with_the_same_key(closed):
 
 def test_parent_letters_go_to_each_signing_head(closed):
     outbox_for(closed, Audience.PARENTS)
-    made = messages(closed["campaign"], Audience.PARENTS)
+    made = messages(closed.campaign, Audience.PARENTS)
     assert {k: m.to_address for k, m in made.items()} == {
         "school:900001": "exec@a.example",
         "school:900003": "head@a.example",
@@ -92,15 +92,15 @@ def test_parent_letters_go_to_each_signing_head(closed):
 
 def test_sending_is_refused_before_sign_off_closes(signed):
     with pytest.raises(DeliveryError, match="once sign-off is closed"):
-        build_outbox(signed["campaign"], Audience.MPS)
+        build_outbox(signed.campaign, Audience.MPS)
     assert db.session.scalar(select(func.count()).select_from(Message)) == 0
 
 
 def add_parent_list(closed, urn, emails):
-    school = next(s for s in closed["schools"] if s.urn == urn)
+    school = next(s for s in closed.schools if s.urn == urn)
     db.session.add(
         ParentList(
-            campaign_id=closed["campaign"].id, school_id=school.id, emails=emails, count=len(emails)
+            campaign_id=closed.campaign.id, school_id=school.id, emails=emails, count=len(emails)
         )
     )
     db.session.commit()
@@ -112,7 +112,7 @@ def test_a_parents_list_is_taken_in_and_its_addresses_deleted(closed):
     db.session.commit()
     planned, _ = outbox_for(closed, Audience.PARENTS)
     assert planned.suppressed == 1
-    made = messages(closed["campaign"], Audience.PARENTS)
+    made = messages(closed.campaign, Audience.PARENTS)
     parents = sorted(m.to_address for k, m in made.items() if k.startswith("parent:900001:"))
     assert parents == ["p1@home.example", "p2@home.example"]
     kept = db.session.scalars(select(ParentList)).one()
@@ -124,9 +124,9 @@ def test_a_parents_list_is_taken_in_and_its_addresses_deleted(closed):
 
 def test_an_mp_email_carries_the_letter_and_only_our_id(closed, sendgrid):
     outbox_for(closed, Audience.MPS)
-    summary = send_ready(closed["campaign"].id, Audience.MPS)
+    summary = send_ready(closed.campaign.id, Audience.MPS)
     assert (summary.sent, summary.api_calls) == (1, 1)
-    message = messages(closed["campaign"])["constituency:E14001077"]
+    message = messages(closed.campaign)["constituency:E14001077"]
     assert message.state is MessageState.SENT and message.provider_id.startswith("msg-")
     body = sendgrid.requests[0]["json"]
     person = body["personalizations"][0]
@@ -145,8 +145,8 @@ def test_an_mp_email_carries_the_letter_and_only_our_id(closed, sendgrid):
 
 def test_the_file_backend_writes_the_same_headers_and_attachment(closed, outbox):
     outbox_for(closed, Audience.PARENTS)
-    send_ready(closed["campaign"].id, Audience.PARENTS)
-    made = messages(closed["campaign"])
+    send_ready(closed.campaign.id, Audience.PARENTS)
+    made = messages(closed.campaign)
     emails = {m["To"]: m for m in outbox()}
     saxon = emails["exec@a.example"]
     assert saxon["Subject"] == "For your parents: Fair funding"
@@ -163,7 +163,7 @@ def test_the_file_backend_writes_the_same_headers_and_attachment(closed, outbox)
 def test_the_message_id_header_is_stable(closed, sendgrid):
     outbox_for(closed, Audience.MPS)
     sendgrid.plan = [500]
-    send_ready(closed["campaign"].id, Audience.MPS)
+    send_ready(closed.campaign.id, Audience.MPS)
     first, second = (
         r["json"]["personalizations"][0]["headers"]["Message-ID"] for r in sendgrid.requests
     )
@@ -175,8 +175,8 @@ def test_a_429_storm_ends_with_everything_sent_once(closed, sendgrid):
     outbox_for(closed, Audience.PARENTS)
     sendgrid.plan = [429] * 6
     sendgrid.retry_after = "0"
-    summary = send_ready(closed["campaign"].id, Audience.PARENTS)
-    made = messages(closed["campaign"])
+    summary = send_ready(closed.campaign.id, Audience.PARENTS)
+    made = messages(closed.campaign)
     assert {m.state for m in made.values()} == {MessageState.SENT}
     assert summary.retrying > 0
     assert sorted(sendgrid.accepted) == sorted(str(m.id) for m in made.values())
@@ -188,11 +188,11 @@ def test_retry_after_is_honoured(closed, sendgrid):
     sendgrid.plan = [429]
     sendgrid.retry_after = "120"
     before = datetime.now(UTC)
-    summary = send_ready(closed["campaign"].id, Audience.MPS, wait=False)
-    message = messages(closed["campaign"])["constituency:E14001077"]
+    summary = send_ready(closed.campaign.id, Audience.MPS, wait=False)
+    message = messages(closed.campaign)["constituency:E14001077"]
     assert summary.retrying == 1 and message.state is MessageState.CREATED
     assert message.next_attempt - before >= timedelta(seconds=119)
-    assert claim(closed["campaign"].id, Audience.MPS, 10) == []  # not before its time
+    assert claim(closed.campaign.id, Audience.MPS, 10) == []  # not before its time
 
 
 def test_sendgrid_out_of_reach_is_retried(closed, sendgrid, app):
@@ -201,16 +201,16 @@ def test_sendgrid_out_of_reach_is_retried(closed, sendgrid, app):
     live = app.config["SENDGRID_API_HOST"]
     with refused_url() as nowhere:
         app.config["SENDGRID_API_HOST"] = nowhere
-        summary = send_ready(closed["campaign"].id, Audience.MPS, wait=False)
+        summary = send_ready(closed.campaign.id, Audience.MPS, wait=False)
     assert summary.retrying == 1
-    message = messages(closed["campaign"])["constituency:E14001077"]
+    message = messages(closed.campaign)["constituency:E14001077"]
     assert message.state is MessageState.CREATED and "could not be reached" in message.last_error
     assert message.next_attempt > datetime.now(UTC) + timedelta(seconds=20)
     message.next_attempt = datetime.now(UTC)  # the backoff has passed
     db.session.commit()
     app.config["SENDGRID_API_HOST"] = live
-    send_ready(closed["campaign"].id, Audience.MPS)
-    message = messages(closed["campaign"])["constituency:E14001077"]
+    send_ready(closed.campaign.id, Audience.MPS)
+    message = messages(closed.campaign)["constituency:E14001077"]
     assert message.state is MessageState.SENT and message.attempts == 2
     assert sendgrid.accepted == {str(message.id): 1}
 
@@ -219,8 +219,8 @@ def test_a_timeout_before_sendgrid_accepted_is_retried(closed, sendgrid, app):
     app.config["SENDGRID_TIMEOUT"] = 0.2
     sendgrid.hang, sendgrid.plan = 0.5, ["timeout"]
     outbox_for(closed, Audience.MPS)
-    send_ready(closed["campaign"].id, Audience.MPS)
-    message = messages(closed["campaign"])["constituency:E14001077"]
+    send_ready(closed.campaign.id, Audience.MPS)
+    message = messages(closed.campaign)["constituency:E14001077"]
     # The client cannot tell this timeout from one after acceptance: in doubt, not resent.
     assert message.state is MessageState.SENDING and "did not answer" in message.last_error
     assert sendgrid.accepted == {}
@@ -230,11 +230,11 @@ def test_no_answer_after_acceptance_is_never_sent_twice(closed, sendgrid, app, c
     app.config["SENDGRID_TIMEOUT"] = 0.2
     sendgrid.hang, sendgrid.plan = 0.5, ["accept-then-hang"]
     outbox_for(closed, Audience.MPS)
-    summary = send_ready(closed["campaign"].id, Audience.MPS)
+    summary = send_ready(closed.campaign.id, Audience.MPS)
     assert summary.uncertain == 1
-    message = messages(closed["campaign"])["constituency:E14001077"]
+    message = messages(closed.campaign)["constituency:E14001077"]
     assert message.state is MessageState.SENDING
-    send_ready(closed["campaign"].id, Audience.MPS)  # again: nothing to claim
+    send_ready(closed.campaign.id, Audience.MPS)  # again: nothing to claim
     assert sendgrid.accepted == {str(message.id): 1}
     # SendGrid's processed event, carrying our id, settles it.
     body = json.dumps(
@@ -248,26 +248,26 @@ def test_no_answer_after_acceptance_is_never_sent_twice(closed, sendgrid, app, c
         ]
     ).encode()
     client.post("/webhooks/sendgrid", data=body, headers=signer.headers(body, int(time.time())))
-    assert messages(closed["campaign"])["constituency:E14001077"].state is MessageState.SENT
+    assert messages(closed.campaign)["constituency:E14001077"].state is MessageState.SENT
 
 
 def test_a_400_fails_that_message_with_sendgrids_words_and_the_rest_go(closed, sendgrid):
     outbox_for(closed, Audience.PARENTS)
-    made = messages(closed["campaign"])
+    made = messages(closed.campaign)
     sendgrid.reject_ids = {str(made["school:900001"].id)}
-    summary = send_ready(closed["campaign"].id, Audience.PARENTS)
+    summary = send_ready(closed.campaign.id, Audience.PARENTS)
     assert (summary.sent, summary.failed) == (1, 1)
-    made = messages(closed["campaign"])
+    made = messages(closed.campaign)
     assert made["school:900003"].state is MessageState.SENT
     failed = made["school:900001"]
     assert failed.state is MessageState.FAILED and failed.attempts == 1
     assert "Does not contain a valid address." in failed.last_error
 
     sendgrid.reject_ids = set()
-    assert retry_failed(closed["campaign"].id, Audience.PARENTS) == 1
+    assert retry_failed(closed.campaign.id, Audience.PARENTS) == 1
     db.session.commit()
-    send_ready(closed["campaign"].id, Audience.PARENTS)
-    assert messages(closed["campaign"])["school:900001"].state is MessageState.SENT
+    send_ready(closed.campaign.id, Audience.PARENTS)
+    assert messages(closed.campaign)["school:900001"].state is MessageState.SENT
     assert set(sendgrid.accepted.values()) == {1}
 
 
@@ -275,8 +275,8 @@ def test_retries_are_bounded(closed, sendgrid, app):
     app.config["SEND_MAX_ATTEMPTS"] = 3
     sendgrid.plan = [500] * 10
     outbox_for(closed, Audience.MPS)
-    send_ready(closed["campaign"].id, Audience.MPS)
-    message = messages(closed["campaign"])["constituency:E14001077"]
+    send_ready(closed.campaign.id, Audience.MPS)
+    message = messages(closed.campaign)["constituency:E14001077"]
     assert message.state is MessageState.FAILED and message.attempts == 3
     assert message.last_error.startswith("Gave up after 3 attempts")
     assert len(sendgrid.requests) == 3
@@ -288,7 +288,7 @@ def test_a_suppressed_address_is_never_mailed(closed, sendgrid):
     # Unsubscribed after the outbox was made, before the send.
     db.session.add(Suppression(email_sha256=hashed("later@home.example"), reason="unsubscribe"))
     db.session.commit()
-    summary = send_ready(closed["campaign"].id, Audience.PARENTS)
+    summary = send_ready(closed.campaign.id, Audience.PARENTS)
     assert summary.suppressed == 1
     addresses = [
         t["email"]
@@ -297,14 +297,14 @@ def test_a_suppressed_address_is_never_mailed(closed, sendgrid):
         for t in p["to"]
     ]
     assert "later@home.example" not in addresses and "keep@home.example" in addresses
-    dropped = [m for m in messages(closed["campaign"]).values() if m.state is MessageState.DROPPED]
+    dropped = [m for m in messages(closed.campaign).values() if m.state is MessageState.DROPPED]
     assert len(dropped) == 1 and dropped[0].to_address == ""
 
 
 def test_parents_of_a_school_go_in_one_request_with_unsubscribe_headers(closed, sendgrid):
     add_parent_list(closed, 900003, [f"parent{n}@home.example" for n in range(1200)])
     outbox_for(closed, Audience.PARENTS)
-    send_ready(closed["campaign"].id, Audience.PARENTS, claim_size=2000)
+    send_ready(closed.campaign.id, Audience.PARENTS, claim_size=2000)
     parent_requests = [
         r["json"] for r in sendgrid.requests if len(r["json"]["personalizations"]) > 1
     ]
@@ -314,7 +314,7 @@ def test_parents_of_a_school_go_in_one_request_with_unsubscribe_headers(closed, 
     link, mailto = person["headers"]["List-Unsubscribe"].split(", ")
     assert link.startswith("<http://localhost/unsubscribe/") and mailto.startswith("<mailto:")
     assert "parent" not in str(person["custom_args"])  # our id only
-    made = messages(closed["campaign"])
+    made = messages(closed.campaign)
     parents = [m for k, m in made.items() if k.startswith("parent:")]
     assert len(parents) == 1200 and {m.state for m in parents} == {MessageState.SENT}
     assert {m.to_address for m in parents} == {""}  # erased once sent
@@ -326,7 +326,7 @@ def test_two_workers_at_once_never_send_a_message_twice(closed, sendgrid, app):
     add_parent_list(closed, 900003, [f"b{n}@home.example" for n in range(150)])
     outbox_for(closed, Audience.PARENTS)
     sendgrid.latency = 0.01
-    campaign_id = closed["campaign"].id
+    campaign_id = closed.campaign.id
     start = threading.Barrier(2)
     errors = []
 
@@ -345,7 +345,7 @@ def test_two_workers_at_once_never_send_a_message_twice(closed, sendgrid, app):
     for t in threads:
         t.join()
     assert errors == []
-    made = messages(closed["campaign"])
+    made = messages(closed.campaign)
     assert {m.state for m in made.values()} == {MessageState.SENT}
     assert len(sendgrid.accepted) == 302 and set(sendgrid.accepted.values()) == {1}
 
@@ -362,9 +362,9 @@ class BrokenForOne(FileMailClient):
 def test_an_unexpected_error_fails_its_message_and_the_rest_go(closed, app, outbox):
     outbox_for(closed, Audience.PARENTS)
     client = BrokenForOne(app.config["OUTBOX_DIR"], app.config["MAIL_FROM"])
-    summary = send_ready(closed["campaign"].id, Audience.PARENTS, client=client)
+    summary = send_ready(closed.campaign.id, Audience.PARENTS, client=client)
     assert (summary.sent, summary.failed) == (1, 1)
-    made = messages(closed["campaign"])
+    made = messages(closed.campaign)
     assert made["school:900003"].state is MessageState.SENT
     assert made["school:900001"].state is MessageState.FAILED
     assert "RuntimeError" in made["school:900001"].last_error
@@ -376,7 +376,7 @@ def test_a_stopped_send_is_resumed_by_the_minute_task(closed, outbox):
 
     outbox_for(closed, Audience.PARENTS)  # saved, but no sender ran (a worker restarted)
     tasks.resume_sending.call_local()
-    assert {m.state for m in messages(closed["campaign"]).values()} == {MessageState.SENT}
+    assert {m.state for m in messages(closed.campaign).values()} == {MessageState.SENT}
     assert len(outbox()) == 2
     tasks.resume_sending.call_local()  # nothing left: nothing sent again
     assert len(outbox()) == 2
@@ -384,12 +384,12 @@ def test_a_stopped_send_is_resumed_by_the_minute_task(closed, outbox):
 
 def test_a_message_whose_letter_was_removed_fails_and_says_why(closed, outbox):
     outbox_for(closed, Audience.PARENTS)
-    made = messages(closed["campaign"])
+    made = messages(closed.campaign)
     db.session.delete(made["school:900001"].letter)
     db.session.commit()
-    summary = send_ready(closed["campaign"].id, Audience.PARENTS)
+    summary = send_ready(closed.campaign.id, Audience.PARENTS)
     assert (summary.sent, summary.failed) == (1, 1)
-    orphan = messages(closed["campaign"])["school:900001"]
+    orphan = messages(closed.campaign)["school:900001"]
     assert orphan.state is MessageState.FAILED and "render the letters again" in orphan.last_error
     assert [m["To"] for m in outbox()] == ["head@a.example"]
 
@@ -397,13 +397,13 @@ def test_a_message_whose_letter_was_removed_fails_and_says_why(closed, outbox):
 def test_one_bad_address_among_parents_fails_alone_and_the_rest_go(closed, sendgrid):
     add_parent_list(closed, 900003, [f"p{n}@home.example" for n in range(5)])
     outbox_for(closed, Audience.PARENTS)
-    made = messages(closed["campaign"])
+    made = messages(closed.campaign)
     bad = next(
         m for k, m in made.items() if k.startswith("parent:") and m.to_address == "p2@home.example"
     )
     sendgrid.reject_ids = {str(bad.id)}  # SendGrid refuses any request carrying it
-    send_ready(closed["campaign"].id, Audience.PARENTS)
-    made = messages(closed["campaign"])
+    send_ready(closed.campaign.id, Audience.PARENTS)
+    made = messages(closed.campaign)
     parents = {m.id: m for k, m in made.items() if k.startswith("parent:")}
     assert parents.pop(bad.id).state is MessageState.FAILED
     assert {m.state for m in parents.values()} == {MessageState.SENT}
@@ -411,10 +411,10 @@ def test_one_bad_address_among_parents_fails_alone_and_the_rest_go(closed, sendg
     assert len(sendgrid.accepted) == 6 and set(sendgrid.accepted.values()) == {1}
 
     sendgrid.reject_ids = set()
-    assert retry_failed(closed["campaign"].id, Audience.PARENTS) == 1
+    assert retry_failed(closed.campaign.id, Audience.PARENTS) == 1
     db.session.commit()
-    send_ready(closed["campaign"].id, Audience.PARENTS)
-    again = messages(closed["campaign"])[bad.recipient]
+    send_ready(closed.campaign.id, Audience.PARENTS)
+    again = messages(closed.campaign)[bad.recipient]
     assert again.state is MessageState.SENT and again.to_address == ""
     assert sendgrid.accepted[str(bad.id)] == 1
 
@@ -453,9 +453,9 @@ def test_an_event_before_the_answer_is_kept_and_the_address_still_erased(
         fakes.SENDGRID_KEY, "campaigns@demo.example", host=app.config["SENDGRID_API_HOST"]
     )
     send_ready(
-        closed["campaign"].id, Audience.PARENTS, client=ReportedBeforeAnswered(inner, app, signer)
+        closed.campaign.id, Audience.PARENTS, client=ReportedBeforeAnswered(inner, app, signer)
     )
-    made = messages(closed["campaign"])
+    made = messages(closed.campaign)
     assert {m.state for m in made.values()} == {MessageState.DELIVERED}  # not set back to sent
     parent = next(m for k, m in made.items() if k.startswith("parent:"))
     assert parent.to_address == "" and parent.provider_id.startswith("msg-")
@@ -464,8 +464,8 @@ def test_an_event_before_the_answer_is_kept_and_the_address_still_erased(
 def test_a_late_processed_event_does_not_overwrite_a_failure(closed, sendgrid, client, signer):
     outbox_for(closed, Audience.MPS)
     sendgrid.plan = [400]
-    send_ready(closed["campaign"].id, Audience.MPS)
-    message = messages(closed["campaign"])["constituency:E14001077"]
+    send_ready(closed.campaign.id, Audience.MPS)
+    message = messages(closed.campaign)["constituency:E14001077"]
     assert message.state is MessageState.FAILED
     body = json.dumps(
         [
@@ -478,4 +478,4 @@ def test_a_late_processed_event_does_not_overwrite_a_failure(closed, sendgrid, c
         ]
     ).encode()
     client.post("/webhooks/sendgrid", data=body, headers=signer.headers(body, int(time.time())))
-    assert messages(closed["campaign"])["constituency:E14001077"].state is MessageState.FAILED
+    assert messages(closed.campaign)["constituency:E14001077"].state is MessageState.FAILED

@@ -38,7 +38,7 @@ def ready(closed):
     seat = db.session.scalar(select(Constituency).where(Constituency.ons_code == "E14001535"))
     seat.mp.first_name, seat.mp.last_name = "Jen", "Craft"
     db.session.commit()
-    render_letters(closed["campaign"], Audience.MPS, processes=1)
+    render_letters(closed.campaign, Audience.MPS, processes=1)
     return closed
 
 
@@ -83,7 +83,7 @@ def send(client, audience: str, **kwargs):
 
 
 def test_the_lead_sees_each_audience_with_its_counts(client, ready):
-    sign_in(client, ready["lead"])
+    sign_in(client, ready.lead)
     page = client.get(f"{BASE}/")
     assert page.status_code == 200
     shown = text(page)
@@ -95,7 +95,7 @@ def test_the_lead_sees_each_audience_with_its_counts(client, ready):
 
 
 def test_the_confirm_page_states_what_will_happen_in_numbers(client, ready):
-    sign_in(client, ready["lead"])
+    sign_in(client, ready.lead)
     mps = client.get(f"{BASE}/mps/send")
     shown = text(mps)
     assert "Send letters to MPs" in shown
@@ -113,7 +113,7 @@ def test_the_confirm_page_states_what_will_happen_in_numbers(client, ready):
     assert "2 emails go through SendGrid: one to each signing school's head" in shown
     assert "By post, and why" not in shown and "0 letters" not in shown
     assert "Send 2 emails" in buttons(parents)
-    assert messages(ready["campaign"]) == {}  # looking creates nothing
+    assert messages(ready.campaign) == {}  # looking creates nothing
 
 
 # --- Sending ------------------------------------------------------------------------
@@ -122,8 +122,8 @@ def test_the_confirm_page_states_what_will_happen_in_numbers(client, ready):
 def test_sending_to_mps_emails_the_mp_their_letter_and_keeps_the_other_for_the_post(
     client, ready, outbox
 ):
-    campaign = ready["campaign"]
-    sign_in(client, ready["lead"])
+    campaign = ready.campaign
+    sign_in(client, ready.lead)
     response = send(client, "mps")
     assert response.status_code == 302 and response.location == f"{BASE}/mps"
 
@@ -156,8 +156,8 @@ def test_sending_to_mps_emails_the_mp_their_letter_and_keeps_the_other_for_the_p
 
 
 def test_sending_again_creates_nothing_new_and_says_so(client, ready, outbox):
-    campaign = ready["campaign"]
-    sign_in(client, ready["lead"])
+    campaign = ready.campaign
+    sign_in(client, ready.lead)
     first = send(client, "mps", follow_redirects=True)
     assert "Sending 1 email; 1 letter to post." in text(first)
     before = {recipient: m.id for recipient, m in messages(campaign).items()}
@@ -170,7 +170,7 @@ def test_sending_again_creates_nothing_new_and_says_so(client, ready, outbox):
 
 
 def test_progress_page_and_status_json_show_the_counts(client, ready):
-    sign_in(client, ready["lead"])
+    sign_in(client, ready.lead)
     progress = client.get(f"{BASE}/mps")
     assert "No emails in the outbox yet." in text(progress)
     send(client, "mps")
@@ -203,8 +203,8 @@ def test_progress_page_and_status_json_show_the_counts(client, ready):
 
 
 def test_each_signing_head_gets_their_schools_letter_to_forward(client, ready, outbox):
-    campaign = ready["campaign"]
-    sign_in(client, ready["lead"])
+    campaign = ready.campaign
+    sign_in(client, ready.lead)
     send(client, "parents")
 
     made = messages(campaign, Audience.PARENTS)
@@ -229,8 +229,8 @@ def test_each_signing_head_gets_their_schools_letter_to_forward(client, ready, o
 
 
 def test_sendgrid_accepts_each_message_exactly_once(client, ready, sendgrid, outbox):
-    campaign = ready["campaign"]
-    sign_in(client, ready["lead"])
+    campaign = ready.campaign
+    sign_in(client, ready.lead)
     send(client, "mps")
     send(client, "parents")
     send(client, "parents")  # a second click
@@ -243,8 +243,8 @@ def test_sendgrid_accepts_each_message_exactly_once(client, ready, sendgrid, out
 
 
 def test_a_message_sendgrid_refuses_shows_its_words_and_can_be_tried_again(client, ready, sendgrid):
-    campaign = ready["campaign"]
-    sign_in(client, ready["lead"])
+    campaign = ready.campaign
+    sign_in(client, ready.lead)
     sendgrid.status = 400  # the association's sender is not verified yet
     sendgrid.body = {"errors": [{"message": "The from address does not match a verified Sender."}]}
     send(client, "parents")
@@ -297,15 +297,15 @@ PAGES = [
 
 @pytest.mark.parametrize(("who", "status"), [("head", 403), ("lead_b", 404)])
 def test_heads_and_other_associations_cannot_reach_the_sending_pages(client, ready, who, status):
-    sign_in(client, ready[who])
+    sign_in(client, getattr(ready, who))
     for method, path in PAGES:
         response = getattr(client, method)(f"{BASE}{path}")
         assert response.status_code == status, (method, path)
-    assert messages(ready["campaign"]) == {}
+    assert messages(ready.campaign) == {}
 
 
 def test_a_viewer_can_watch_but_not_send(client, ready, outbox):
-    viewer = make_user("viewer@a.example", "Val Viewer", ready["a"], Role.VIEWER)
+    viewer = make_user("viewer@a.example", "Val Viewer", ready.a, Role.VIEWER)
     db.session.commit()
     sign_in(client, viewer)
     index = client.get(f"{BASE}/")
@@ -323,7 +323,7 @@ def test_a_viewer_can_watch_but_not_send(client, ready, outbox):
         ("post", "/mps/retry"),
     ):
         assert getattr(client, method)(f"{BASE}{path}").status_code == 403, (method, path)
-    assert messages(ready["campaign"]) == {}
+    assert messages(ready.campaign) == {}
     assert outbox() == []
 
 
@@ -331,10 +331,10 @@ def test_a_viewer_can_watch_but_not_send(client, ready, outbox):
 
 
 def test_sending_is_refused_before_sign_off_closes(client, signed, outbox):
-    campaign = signed["campaign"]
+    campaign = signed.campaign
     for audience in Audience:
         render_letters(campaign, audience, processes=1)
-    sign_in(client, signed["lead"])
+    sign_in(client, signed.lead)
     assert "Letters are sent once sign-off is closed." in text(client.get(f"{BASE}/"))
     page = client.get(f"{BASE}/mps/send")
     assert "Letters are sent once sign-off is closed." in text(page)
@@ -350,10 +350,10 @@ def test_sending_is_refused_before_sign_off_closes(client, signed, outbox):
 
 
 def test_sending_is_refused_before_the_letters_are_rendered(client, signed, outbox):
-    campaign = signed["campaign"]
-    signoff.close(campaign, signed["lead"])
+    campaign = signed.campaign
+    signoff.close(campaign, signed.lead)
     db.session.commit()
-    sign_in(client, signed["lead"])
+    sign_in(client, signed.lead)
     assert "No letters yet. Render the letters first." in text(client.get(f"{BASE}/"))
     refused = send(client, "parents")
     assert "Render the letters first: there are none to send." in text(refused)
@@ -375,7 +375,7 @@ def test_sending_is_refused_before_the_letters_are_rendered(client, signed, outb
     ],
 )
 def test_a_test_goes_to_the_lead_only(client, ready, outbox, audience, subject, first):
-    sign_in(client, ready["lead"])
+    sign_in(client, ready.lead)
     response = client.post(f"{BASE}/{audience}/test", follow_redirects=True)
     assert response.request.path == f"{BASE}/"
     assert "went to lead@a.example." in text(response)
@@ -384,15 +384,15 @@ def test_a_test_goes_to_the_lead_only(client, ready, outbox, audience, subject, 
     assert email["Subject"] == subject
     assert email["X-Custom-test"] == "1"
     [pdf] = attachments(email)
-    assert pdf.get_content() == letter_for(ready["campaign"], first).pdf
-    assert messages(ready["campaign"]) == {}
-    db.session.refresh(ready["campaign"])
-    assert ready["campaign"].state is CampaignState.CLOSED
+    assert pdf.get_content() == letter_for(ready.campaign, first).pdf
+    assert messages(ready.campaign) == {}
+    db.session.refresh(ready.campaign)
+    assert ready.campaign.state is CampaignState.CLOSED
 
 
 def test_the_post_pack_and_marking_letters_posted(client, ready):
-    campaign = ready["campaign"]
-    sign_in(client, ready["lead"])
+    campaign = ready.campaign
+    sign_in(client, ready.lead)
     assert client.get(f"{BASE}/mps/post-pack.pdf").status_code == 404  # nothing to post yet
     send(client, "mps")
 
@@ -416,10 +416,10 @@ def test_the_post_pack_and_marking_letters_posted(client, ready):
 
 
 def test_the_report_lists_every_message_with_its_outcome(client, ready):
-    campaign = ready["campaign"]
-    ready["head"].name = '=HYPERLINK("http://evil.example")'  # a head's own free text
+    campaign = ready.campaign
+    ready.head.name = '=HYPERLINK("http://evil.example")'  # a head's own free text
     db.session.commit()
-    sign_in(client, ready["lead"])
+    sign_in(client, ready.lead)
     send(client, "mps")
     send(client, "parents")
 
@@ -466,8 +466,8 @@ def test_the_report_lists_every_message_with_its_outcome(client, ready):
 
 
 def test_a_signed_delivery_event_shows_on_the_progress_page(client, ready, signer):
-    campaign = ready["campaign"]
-    sign_in(client, ready["lead"])
+    campaign = ready.campaign
+    sign_in(client, ready.lead)
     send(client, "mps")
     emailed = messages(campaign)["constituency:E14001077"]
     now = int(time.time())

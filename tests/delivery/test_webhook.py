@@ -20,9 +20,9 @@ URL = "/webhooks/sendgrid"
 @pytest.fixture
 def sent(closed, signer):
     """Both heads' parent letters sent through the file outbox."""
-    build_outbox(closed["campaign"], Audience.PARENTS)
+    build_outbox(closed.campaign, Audience.PARENTS)
     db.session.commit()
-    send_ready(closed["campaign"].id, Audience.PARENTS)
+    send_ready(closed.campaign.id, Audience.PARENTS)
     found = db.session.scalars(select(Message).order_by(Message.recipient)).all()
     return {m.recipient: m for m in found}
 
@@ -108,7 +108,7 @@ def test_unknown_message_ids_are_ignored(client, signer, sent):
     ["unsigned", "wrong key", "body changed", "old timestamp", "garbage signature"],
 )
 def test_a_forged_post_is_refused_and_changes_nothing(client, signer, sent, tamper):
-    from tests.delivery.conftest import WebhookSigner
+    from tests.fakes import WebhookSigner
 
     saxon = sent["school:900001"]
     body = json.dumps([event(saxon, "delivered")]).encode()

@@ -9,18 +9,24 @@ from __future__ import annotations
 
 import io
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
 
-from campaign.directory.models import Membership, Role, School, User
+from campaign.directory.models import Association, Membership, Role, School, User
 from campaign.directory.roster import import_roster
 from campaign.extensions import db
 from campaign.letters.merge import mp_merges, parent_merges
-from tests.factories import make_association, make_constituency, make_school, make_user, sign_in
-from tests.letters.conftest import signed  # noqa: F401  (A's campaign, signed)
-from tests.signoff.conftest import BASE, signoff  # noqa: F401
+from tests.factories import (
+    BASE,
+    make_association,
+    make_constituency,
+    make_school,
+    make_user,
+    sign_in,
+)
 
 GIAS_HEADER = [
     "URN",
@@ -61,10 +67,10 @@ def upload(client, slug: str, kind: str, content: bytes):
     )
 
 
-def what_a_sees(client, signed) -> dict:  # noqa: F811
+def what_a_sees(client, signed) -> dict:
     """Everything A shows or sends that holds a school's facts or its lead's name."""
     client = client.application.test_client()  # a browser of its own: no flashes carried over
-    sign_in(client, signed["lead"])
+    sign_in(client, signed.lead)
 
     def page(path: str) -> str:
         text = client.get(path).get_data(as_text=True)
@@ -75,7 +81,7 @@ def what_a_sees(client, signed) -> dict:  # noqa: F811
     seen["mps"] = page("/a/assoc-a/mps")
     seen["signatures.csv"] = page(f"{BASE}/signoff/signatures.csv")
     seen["signoff"] = page(f"{BASE}/signoff")
-    campaign = signed["campaign"]
+    campaign = signed.campaign
     seen["mp letters"] = {
         key: {k: v for k, v in merge.items() if k != "date"}
         for key, merge in mp_merges(campaign).items()
@@ -86,22 +92,30 @@ def what_a_sees(client, signed) -> dict:  # noqa: F811
     return seen
 
 
+@dataclass
+class Other:
+    """Another association and its lead."""
+
+    association: Association
+    lead: User
+
+
 @pytest.fixture
-def b(signed):  # noqa: F811
+def b(signed):
     """Association B with its own lead, and the constituency B's register names."""
     b = make_association(slug="assoc-b2", name="Association B2")
     make_constituency("E14001259", "Hackney North and Stoke Newington")
     lead_b = make_user("lead@b2.example", "Bo Lead", b, Role.LEAD)
     db.session.commit()
-    return {"association": b, "lead": lead_b}
+    return Other(association=b, lead=lead_b)
 
 
-def test_b_uploading_a_register_with_as_urns_changes_nothing_a_sees(client, signed, b):  # noqa: F811
+def test_b_uploading_a_register_with_as_urns_changes_nothing_a_sees(client, signed, b):
     before = what_a_sees(client, signed)
     assert before["mp letters"] and before["parent addresses"]
     assert "Saxon High" in before["page 900001"]
 
-    sign_in(client, b["lead"])
+    sign_in(client, b.lead)
     page = upload(client, "assoc-b2", "register", b_register()).get_data(as_text=True)
     assert "was imported" in page and 'data-count="added">3<' in page
     client.post("/sign-out")
@@ -109,7 +123,7 @@ def test_b_uploading_a_register_with_as_urns_changes_nothing_a_sees(client, sign
 
     assert what_a_sees(client, signed) == before
     # B holds its own copies, with its own facts.
-    sign_in(client, b["lead"])
+    sign_in(client, b.lead)
     mine = client.get("/a/assoc-b2/schools/900001").get_data(as_text=True)
     assert "Bee name for 900001" in mine and "9 Other Road" in mine
     assert "Hackney North and Stoke Newington" in mine
@@ -117,14 +131,14 @@ def test_b_uploading_a_register_with_as_urns_changes_nothing_a_sees(client, sign
     assert db.session.scalar(select(func.count()).select_from(School)) == 6
 
 
-def test_b_roster_with_as_leads_email_does_not_rename_them(client, signed, b):  # noqa: F811
-    lead_a = signed["lead"]
+def test_b_roster_with_as_leads_email_does_not_rename_them(client, signed, b):
+    lead_a = signed.lead
     lead_a.job_title = "Chair"
     db.session.commit()
     before = what_a_sees(client, signed)
     assert {m["sender"]["name"] for m in before["mp letters"].values()} == {"Lena Lead"}
 
-    sign_in(client, b["lead"])
+    sign_in(client, b.lead)
     upload(client, "assoc-b2", "register", b_register())
     roster = b"URN,School,Head name,Email,Role\n900001,X,Mallory Renamed,LEAD@a.example,Head\n"
     page = upload(client, "assoc-b2", "roster", roster).get_data(as_text=True)
@@ -140,7 +154,7 @@ def test_b_roster_with_as_leads_email_does_not_rename_them(client, signed, b):  
     roles = db.session.scalars(
         select(Membership.association_id).where(Membership.user_id == lead_a.id)
     )
-    assert b["association"].id in set(roles)
+    assert b.association.id in set(roles)
 
 
 def test_the_roster_names_only_people_it_alone_knows_who_never_named_themselves(app):

@@ -23,9 +23,8 @@ from campaign.extensions import db
 from campaign.letters import checks, outputs, stamp
 from campaign.letters.models import Audience
 from campaign.letters.services import LettersError, dao_letters, render_letters
-from tests.factories import sign_in
+from tests.factories import BASE, sign_in
 from tests.letters.test_render import merge
-from tests.signoff.conftest import BASE
 
 MM = 72 / 25.4
 A4 = (210 * MM, 297 * MM)
@@ -134,10 +133,10 @@ def test_stamped_addresses_too_long_for_the_window_are_set_smaller_not_cut():
 @pytest.fixture
 def broken(signed):
     """The two parent letters rendered, then Saxon High's replaced by one with text at 85 mm."""
-    render_letters(signed["campaign"], Audience.PARENTS, processes=1)
+    render_letters(signed.campaign, Audience.PARENTS, processes=1)
     saxon = next(
         letter
-        for letter in dao_letters(signed["campaign"].id, Audience.PARENTS)
+        for letter in dao_letters(signed.campaign.id, Audience.PARENTS)
         if letter.recipient == "school:900001"
     )
     saxon.pdf, saxon.problems = built(texts=[(25, 85, "Dear Parents")]), None
@@ -160,7 +159,7 @@ def test_cli_check_names_the_failing_letter_and_its_rule(runner, broken):
 
 
 def test_cli_check_passes_good_letters(runner, signed):
-    render_letters(signed["campaign"], Audience.MPS, processes=1)
+    render_letters(signed.campaign, Audience.MPS, processes=1)
     result = runner.invoke(main, ["letters", "check", "fair-funding", "--audience", "mps"])
     assert result.exit_code == 0, result.output
     assert "2 letters ready for the post." in result.output
@@ -175,8 +174,8 @@ def test_print_pack_and_sending_refuse_a_failing_letter_naming_it(runner, broken
     assert "1 letter fails the mail-house check: Saxon High (Page 1: text outside" in result.output
     assert not out.exists()
     with pytest.raises(LettersError, match="Saxon High"):
-        outputs.print_pack(dao_letters(broken["campaign"].id, Audience.PARENTS))
-    campaign = broken["campaign"]
+        outputs.print_pack(dao_letters(broken.campaign.id, Audience.PARENTS))
+    campaign = broken.campaign
     campaign.move_to(CampaignState.CLOSED)
     db.session.commit()
     with pytest.raises(DeliveryError, match="Saxon High"):
@@ -184,13 +183,13 @@ def test_print_pack_and_sending_refuse_a_failing_letter_naming_it(runner, broken
 
 
 def test_cli_pack_writes_the_print_pack_and_its_manifest(runner, signed, tmp_path):
-    render_letters(signed["campaign"], Audience.MPS, processes=1)
+    render_letters(signed.campaign, Audience.MPS, processes=1)
     out = tmp_path / "mps.pdf"
     result = runner.invoke(
         main, ["letters", "pack", "fair-funding", "--audience", "mps", "--out", str(out)]
     )
     assert result.exit_code == 0, result.output
-    letters = dao_letters(signed["campaign"].id, Audience.MPS)
+    letters = dao_letters(signed.campaign.id, Audience.MPS)
     pages = sum(letter.pages + letter.pages % 2 for letter in letters)
     assert len(pikepdf.open(out).pages) == pages
     rows = list(csv.DictReader(out.with_suffix(".csv").open(encoding="utf-8")))
@@ -199,7 +198,7 @@ def test_cli_pack_writes_the_print_pack_and_its_manifest(runner, signed, tmp_pat
 
 
 def test_the_print_pack_page_refuses_a_failing_letter_with_a_message(client, broken):
-    sign_in(client, broken["lead"])
+    sign_in(client, broken.lead)
     response = client.get(f"{BASE}/letters/parents/print-pack.pdf")
     assert response.status_code == 302 and response.location.endswith("/letters/#parents")
     page = client.get(response.location).get_data(as_text=True)

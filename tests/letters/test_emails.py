@@ -35,21 +35,21 @@ def sign(campaign, school, user, name="Hal Head"):
 @pytest.fixture
 def markdown_signed(signoff):
     """The sign-off campaign with a statement in Markdown, signed by Saxon and Thurrock."""
-    campaign = signoff["campaign"]
-    services.reopen(campaign, signoff["lead"])
-    save_statement(campaign, STATEMENT, signoff["lead"])
-    services.freeze(campaign, signoff["lead"])
+    campaign = signoff.campaign
+    services.reopen(campaign, signoff.lead)
+    save_statement(campaign, STATEMENT, signoff.lead)
+    services.freeze(campaign, signoff.lead)
     db.session.commit()
-    schools = {s.urn: s for s in signoff["schools"]}
-    sign(campaign, schools[900001], signoff["exec"], "Eve Exec")
-    sign(campaign, schools[900003], signoff["head"])
+    schools = {s.urn: s for s in signoff.schools}
+    sign(campaign, schools[900001], signoff.exec, "Eve Exec")
+    sign(campaign, schools[900003], signoff.head)
     return signoff
 
 
 @pytest.mark.parametrize("audience", [Audience.PARENTS, Audience.MPS])
 def test_the_plain_text_email_shows_the_statement_as_words_not_markdown(markdown_signed, audience):
-    render_letters(markdown_signed["campaign"], audience, processes=1)
-    letters = dao_letters(markdown_signed["campaign"].id, audience)
+    render_letters(markdown_signed.campaign, audience, processes=1)
+    letters = dao_letters(markdown_signed.campaign.id, audience)
     assert len(letters) == 2
     for letter in letters:
         body = email_body(letter, preface="Please forward this to parents.")
@@ -64,10 +64,10 @@ def test_the_plain_text_email_shows_the_statement_as_words_not_markdown(markdown
 
 
 def test_the_plain_text_parent_email_lists_one_school_a_line_under_its_la(markdown_signed):
-    render_letters(markdown_signed["campaign"], Audience.PARENTS, processes=1)
+    render_letters(markdown_signed.campaign, Audience.PARENTS, processes=1)
     letter = next(
         x
-        for x in dao_letters(markdown_signed["campaign"].id, Audience.PARENTS)
+        for x in dao_letters(markdown_signed.campaign.id, Audience.PARENTS)
         if x.recipient == "school:900001"
     )
     text = email_body(letter).text
@@ -80,12 +80,12 @@ def test_the_plain_text_parent_email_lists_one_school_a_line_under_its_la(markdo
 def test_above_the_limit_the_plain_text_lists_the_own_la_and_points_to_the_full_list(
     markdown_signed,
 ):
-    markdown_signed["a"].cosignatory_limit = 1
+    markdown_signed.a.cosignatory_limit = 1
     db.session.commit()
-    render_letters(markdown_signed["campaign"], Audience.PARENTS, processes=1)
+    render_letters(markdown_signed.campaign, Audience.PARENTS, processes=1)
     letter = next(
         x
-        for x in dao_letters(markdown_signed["campaign"].id, Audience.PARENTS)
+        for x in dao_letters(markdown_signed.campaign.id, Audience.PARENTS)
         if x.recipient == "school:900001"
     )
     text = email_body(letter).text
@@ -96,14 +96,14 @@ def test_above_the_limit_the_plain_text_lists_the_own_la_and_points_to_the_full_
 
 def _glebes(signoff, *places):
     """Sign with one "Glebe High School" per (name, town, local authority) given."""
-    campaign = signoff["campaign"]
+    campaign = signoff.campaign
     schools = [
-        make_school(signoff["a"], urn=910001 + i, name=name, town=town, local_authority=la)
+        make_school(signoff.a, urn=910001 + i, name=name, town=town, local_authority=la)
         for i, (name, town, la) in enumerate(places)
     ]
     db.session.commit()
     for school in schools:
-        sign(campaign, school, signoff["head"])
+        sign(campaign, school, signoff.head)
     return schools
 
 
@@ -117,7 +117,7 @@ def test_namesakes_in_the_co_signatory_list_are_told_apart_by_town(signed):
         ("Glebe High School", "Wickford", "Essex"),
         ("GLEBE  high school", "Rayleigh", "Essex"),
     )
-    merges = parent_merges(signed["campaign"])
+    merges = parent_merges(signed.campaign)
     listed = _listed(merges["school:900001"])
     assert sorted(listed) == [
         "GLEBE  high school, Rayleigh",
@@ -137,7 +137,7 @@ def test_namesakes_in_one_town_are_told_apart_by_la_then_by_urn(signed):
         ("St Mary's", "", "Essex"),
         ("St Mary's", "Basildon", "Essex"),
     )
-    listed = _listed(parent_merges(signed["campaign"])["school:900001"])
+    listed = _listed(parent_merges(signed.campaign)["school:900001"])
     assert "Glebe High School, Essex" in listed and "Glebe High School, Southend-on-Sea" in listed
     assert "St Mary's, URN 910003" in listed and "St Mary's, URN 910004" in listed
 
@@ -149,7 +149,7 @@ def test_above_the_limit_only_names_repeated_in_the_own_la_list_get_a_place(sign
         ("Glebe High School", "Rayleigh", "Essex"),
         ("Glebe High School", "Grays", "Thurrock"),
     )
-    merges = parent_merges(signed["campaign"], threshold=1)
+    merges = parent_merges(signed.campaign, threshold=1)
     assert sorted(_listed(merges["school:900001"])) == [
         "Glebe High School, Rayleigh",
         "Glebe High School, Wickford",
@@ -164,9 +164,9 @@ def test_the_letter_and_both_email_parts_show_the_namesakes_apart(signed):
         ("Glebe High School", "Wickford", "Essex"),
         ("Glebe High School", "Rayleigh", "Essex"),
     )
-    render_letters(signed["campaign"], Audience.PARENTS, processes=1)
+    render_letters(signed.campaign, Audience.PARENTS, processes=1)
     letter = next(
-        x for x in dao_letters(signed["campaign"].id, Audience.PARENTS)
+        x for x in dao_letters(signed.campaign.id, Audience.PARENTS)
         if x.recipient == "school:900003"
     )  # fmt: skip
     body = email_body(letter)

@@ -47,14 +47,14 @@ def near(colour: tuple[int, int, int], expected: tuple[int, int, int]) -> bool:
 
 @pytest.mark.parametrize("kind", ["image/png", "image/svg+xml"])
 def test_parent_letters_show_the_logo_and_accent_and_pass_the_check(signed, kind):
-    a = signed["a"]
+    a = signed.a
     a.logo = png_logo() if kind == "image/png" else SVG_LOGO
     a.logo_type, a.accent = kind, ACCENT
     a.address, a.email = "1 Market Road\nChelmsford\nCM1 1XA", "office@a.example"
     db.session.commit()
-    summary = render_letters(signed["campaign"], Audience.PARENTS, processes=1)
+    summary = render_letters(signed.campaign, Audience.PARENTS, processes=1)
     assert (summary.total, summary.rendered) == (2, 2)
-    for letter in dao_letters(signed["campaign"].id, Audience.PARENTS):
+    for letter in dao_letters(signed.campaign.id, Audience.PARENTS):
         # The stored merge data holds the logo's hash, not its bytes (20,000 copies).
         assert letter.merge["association"]["logo_sha256"] == hashlib.sha256(a.logo).hexdigest()
         assert "logo" not in letter.merge["association"]
@@ -73,8 +73,8 @@ def test_parent_letters_show_the_logo_and_accent_and_pass_the_check(signed, kind
 
 
 def test_without_a_logo_letters_have_no_image_and_the_standard_accent(signed):
-    render_letters(signed["campaign"], Audience.PARENTS, processes=1)
-    [letter, *_] = dao_letters(signed["campaign"].id, Audience.PARENTS)
+    render_letters(signed.campaign, Audience.PARENTS, processes=1)
+    [letter, *_] = dao_letters(signed.campaign.id, Audience.PARENTS)
     assert letter.merge["association"]["logo_sha256"] == ""
     assert letter.merge["association"]["accent"] == "#1d3557"
     assert check_pdf(letter.pdf) == []
@@ -83,9 +83,9 @@ def test_without_a_logo_letters_have_no_image_and_the_standard_accent(signed):
 
 
 def test_a_new_logo_renders_the_letters_again(signed):
-    render_letters(signed["campaign"], Audience.PARENTS, processes=1)
-    a = signed["a"]
+    render_letters(signed.campaign, Audience.PARENTS, processes=1)
+    a = signed.a
     a.logo, a.logo_type = png_logo(), "image/png"
     db.session.commit()
-    summary = render_letters(signed["campaign"], Audience.PARENTS, processes=1)
+    summary = render_letters(signed.campaign, Audience.PARENTS, processes=1)
     assert (summary.rendered, summary.unchanged) == (2, 0)

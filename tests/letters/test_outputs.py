@@ -14,21 +14,20 @@ from campaign.letters import outputs
 from campaign.letters.emails import email_body
 from campaign.letters.models import Audience
 from campaign.letters.services import dao_letters, render_letters
-from tests.factories import sign_in
-from tests.signoff.conftest import BASE
+from tests.factories import BASE, sign_in
 
 LETTERS = f"{BASE}/letters"
 
 
 @pytest.fixture
-def rendered(signed):  # noqa: F811
+def rendered(signed):
     for audience in Audience:
-        render_letters(signed["campaign"], audience, processes=1)
+        render_letters(signed.campaign, audience, processes=1)
     return signed
 
 
 def test_print_pack_pages_are_the_letters_padded_for_duplex_and_match_the_manifest(rendered):
-    letters = dao_letters(rendered["campaign"].id, Audience.MPS)
+    letters = dao_letters(rendered.campaign.id, Audience.MPS)
     pack, manifest = outputs.print_pack(letters)
     expected = sum(letter.pages + letter.pages % 2 for letter in letters)
     assert len(PdfReader(io.BytesIO(pack)).pages) == expected
@@ -42,7 +41,7 @@ def test_print_pack_pages_are_the_letters_padded_for_duplex_and_match_the_manife
 
 
 def test_zip_has_one_pdf_per_letter_named_by_urn_and_school(rendered):
-    letters = dao_letters(rendered["campaign"].id, Audience.PARENTS)
+    letters = dao_letters(rendered.campaign.id, Audience.PARENTS)
     archive = zipfile.ZipFile(io.BytesIO(outputs.letters_zip(letters)))
     assert sorted(archive.namelist()) == ["900001 Saxon High.pdf", "900003 Thurrock School.pdf"]
     saxon = next(x for x in letters if x.recipient == "school:900001")
@@ -50,7 +49,7 @@ def test_zip_has_one_pdf_per_letter_named_by_urn_and_school(rendered):
 
 
 def test_preview_is_a_png_of_the_first_page(rendered):
-    letter = dao_letters(rendered["campaign"].id, Audience.PARENTS)[0]
+    letter = dao_letters(rendered.campaign.id, Audience.PARENTS)[0]
     png = outputs.first_page_png(letter)
     assert png.startswith(b"\x89PNG")
     width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
@@ -59,7 +58,7 @@ def test_preview_is_a_png_of_the_first_page(rendered):
 
 def test_email_versions_carry_the_same_facts_and_no_remote_images(rendered):
     letter = next(
-        x for x in dao_letters(rendered["campaign"].id, Audience.MPS) if x.recipient.endswith("077")
+        x for x in dao_letters(rendered.campaign.id, Audience.MPS) if x.recipient.endswith("077")
     )
     body = email_body(letter)
     pdf_text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(letter.pdf)).pages)
@@ -71,7 +70,7 @@ def test_email_versions_carry_the_same_facts_and_no_remote_images(rendered):
 
 
 def test_letters_pages_for_the_lead_only_and_scoped(client, rendered):
-    sign_in(client, rendered["lead"])
+    sign_in(client, rendered.lead)
     page = client.get(f"{LETTERS}/").get_data(as_text=True)
     assert "Saxon High" in page and "Print pack (PDF)" in page
     letter_id = re.search(r"/letters/(\d+)\.pdf", page).group(1)
@@ -79,28 +78,28 @@ def test_letters_pages_for_the_lead_only_and_scoped(client, rendered):
     assert client.get(f"{LETTERS}/{letter_id}/preview.png").mimetype == "image/png"
     assert "As an email" in client.get(f"{LETTERS}/{letter_id}").get_data(as_text=True)
     assert client.get(f"{LETTERS}/parents.zip").mimetype == "application/zip"
-    sign_in(client, rendered["head"])
+    sign_in(client, rendered.head)
     assert client.get(f"{LETTERS}/").status_code == 403
-    sign_in(client, rendered["lead_b"])
+    sign_in(client, rendered.lead_b)
     assert client.get(f"{LETTERS}/{letter_id}.pdf").status_code == 404
 
 
-def test_render_from_the_page_runs_the_job_and_reports(client, signed):  # noqa: F811
-    sign_in(client, signed["lead"])
+def test_render_from_the_page_runs_the_job_and_reports(client, signed):
+    sign_in(client, signed.lead)
     response = client.post(f"{LETTERS}/mps/render")
     assert response.status_code == 302
     status = client.get(f"{LETTERS}/mps/status.json").get_json()
     assert (status["state"], status["done"], status["total"]) == ("done", 2, 2)
-    assert len(dao_letters(signed["campaign"].id, Audience.MPS)) == 2
+    assert len(dao_letters(signed.campaign.id, Audience.MPS)) == 2
 
 
 @pytest.mark.parametrize("audience", list(Audience))
 def test_the_print_pack_and_manifest_download_from_the_letters_page(client, rendered, audience):
-    sign_in(client, rendered["lead"])
+    sign_in(client, rendered.lead)
     response = client.get(f"{LETTERS}/{audience.value}/print-pack.pdf")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     assert "attachment" in response.headers["Content-Disposition"]
-    letters = dao_letters(rendered["campaign"].id, audience)
+    letters = dao_letters(rendered.campaign.id, audience)
     expected = sum(letter.pages + letter.pages % 2 for letter in letters)
     assert len(PdfReader(io.BytesIO(response.data)).pages) == expected
     manifest = client.get(f"{LETTERS}/{audience.value}/print-manifest.csv")

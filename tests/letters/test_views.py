@@ -14,8 +14,7 @@ from campaign.extensions import db, huey
 from campaign.letters import tasks
 from campaign.letters.models import Audience
 from campaign.letters.services import dao_letters, render_letters
-from tests.factories import make_user, sign_in
-from tests.signoff.conftest import BASE
+from tests.factories import BASE, make_user, sign_in
 
 LETTERS = f"{BASE}/letters"
 
@@ -55,7 +54,7 @@ def words(markup: str) -> str:
 
 
 def test_render_shows_waiting_at_once_then_the_count_when_the_job_ends(client, signed, queue):
-    sign_in(client, signed["lead"])
+    sign_in(client, signed.lead)
     assert client.post(f"{LETTERS}/mps/render").status_code == 302
 
     mps = section(client, "mps")
@@ -79,8 +78,8 @@ def test_render_shows_waiting_at_once_then_the_count_when_the_job_ends(client, s
 
 
 def test_a_job_mid_way_shows_its_numbers_on_reload(client, signed):
-    sign_in(client, signed["lead"])
-    campaign_id = signed["campaign"].id
+    sign_in(client, signed.lead)
+    campaign_id = signed.campaign.id
     tasks._write(campaign_id, "parents", state="running", done=1, total=2, started=time.time() - 2)
     status = client.get(f"{LETTERS}/parents/status.json").get_json()
     assert (status["state"], status["done"], status["total"]) == ("running", 1, 2)
@@ -92,8 +91,8 @@ def test_a_job_mid_way_shows_its_numbers_on_reload(client, signed):
 
 
 def test_a_job_left_queued_asks_whether_a_worker_runs(client, signed):
-    sign_in(client, signed["lead"])
-    campaign_id = signed["campaign"].id
+    sign_in(client, signed.lead)
+    campaign_id = signed.campaign.id
     tasks._write(campaign_id, "mps", state="queued", done=0, total=0, queued=time.time() - 121)
     status = client.get(f"{LETTERS}/mps/status.json").get_json()
     assert status["stale"] is True and status["waiting_s"] >= 121 and not status["finished"]
@@ -103,8 +102,8 @@ def test_a_job_left_queued_asks_whether_a_worker_runs(client, signed):
 
 
 def test_a_failed_job_shows_its_error(client, signed):
-    sign_in(client, signed["lead"])
-    tasks._write(signed["campaign"].id, "mps", state="failed", error="No signing school has an MP.")
+    sign_in(client, signed.lead)
+    tasks._write(signed.campaign.id, "mps", state="failed", error="No signing school has an MP.")
     status = client.get(f"{LETTERS}/mps/status.json").get_json()
     assert (status["state"], status["finished"]) == ("failed", True)
     mps = words(section(client, "mps"))
@@ -114,9 +113,9 @@ def test_a_failed_job_shows_its_error(client, signed):
 
 def test_the_check_result_for_letters_that_pass_fail_or_are_not_checked(client, signed):
     for audience in Audience:
-        render_letters(signed["campaign"], audience, processes=1)
-    parents = dao_letters(signed["campaign"].id, Audience.PARENTS)
-    mps = dao_letters(signed["campaign"].id, Audience.MPS)
+        render_letters(signed.campaign, audience, processes=1)
+    parents = dao_letters(signed.campaign.id, Audience.PARENTS)
+    mps = dao_letters(signed.campaign.id, Audience.MPS)
     for letter in parents:
         letter.problems = []
     failing, passing = mps
@@ -126,7 +125,7 @@ def test_the_check_result_for_letters_that_pass_fail_or_are_not_checked(client, 
     ]
     passing.problems = None
     db.session.commit()
-    sign_in(client, signed["lead"])
+    sign_in(client, signed.lead)
 
     parents_text = words(section(client, "parents"))
     assert "✓ 2 letters ready for the post." in parents_text
@@ -150,7 +149,7 @@ def test_the_check_result_for_letters_that_pass_fail_or_are_not_checked(client, 
 
 
 def test_warnings_before_rendering_name_what_is_missing_and_where_to_add_it(client, signed):
-    sign_in(client, signed["lead"])
+    sign_in(client, signed.lead)
     page = read(client)
     assert (
         "Your letterhead has no postal address or email yet: letters will go out without them."
@@ -159,13 +158,13 @@ def test_warnings_before_rendering_name_what_is_missing_and_where_to_add_it(clie
     assert 'href="/a/assoc-a/settings"' in client.get(f"{LETTERS}/").get_data(as_text=True)
     assert "MP letters are signed with your name and role" in page  # Lena has no job title
 
-    signed["a"].address = "1 High Street\nChelmsford\nCM1 1AA"
+    signed.a.address = "1 High Street\nChelmsford\nCM1 1AA"
     db.session.commit()
     page = read(client)
     assert "Your letterhead has no email yet: letters will go out without it." in page
 
-    signed["a"].email = "office@a.example"
-    signed["lead"].job_title = "Chair"
+    signed.a.email = "office@a.example"
+    signed.lead.job_title = "Chair"
     db.session.commit()
     page = read(client)
     assert "Your letterhead has no" not in page
@@ -173,12 +172,12 @@ def test_warnings_before_rendering_name_what_is_missing_and_where_to_add_it(clie
 
 
 def test_a_second_lead_is_told_who_signs_and_that_their_role_is_missing(client, signed):
-    second = make_user("second@a.example", "Sam Second", signed["a"], Role.LEAD)
+    second = make_user("second@a.example", "Sam Second", signed.a, Role.LEAD)
     second.job_title = "Vice-chair"
     db.session.commit()
     sign_in(client, second)
     page = read(client)
-    assert "MP letters are signed by the first lead, " + signed["lead"].email in page
+    assert "MP letters are signed by the first lead, " + signed.lead.email in page
     assert "signed with your name and role" not in page
 
 
@@ -187,7 +186,7 @@ def test_a_job_that_dies_says_so_instead_of_running_for_ever(client, signed, que
         raise RuntimeError("a bug")
 
     monkeypatch.setattr(tasks, "render_letters", broken)
-    sign_in(client, signed["lead"])
+    sign_in(client, signed.lead)
     client.post(f"{LETTERS}/mps/render")
     task = huey.dequeue()
     with pytest.raises(RuntimeError):

@@ -14,34 +14,14 @@ import io
 import os
 from collections.abc import Sequence
 
-import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from campaign.auth.services import issue_sign_in_link
-from campaign.consultation import evidence
-from campaign.consultation import services as consultation
-from campaign.consultation.models import QuestionKind
-from campaign.delivery.models import Channel, Message, MessageState
-from campaign.directory.models import Role
-from campaign.drafting.services import create_campaign
 from campaign.extensions import db
-from campaign.letters.models import Audience
-from campaign.signoff import services as signoff
-from campaign.signoff import steps as signoff_steps
-from campaign.signoff.models import Decision
 from tests.conftest import IN_CI
-from tests.factories import (
-    make_association,
-    make_constituency,
-    make_headship,
-    make_school,
-    make_user,
-    sign_in,
-)
 
 # --- settings -------------------------------------------------------------------
 
@@ -176,7 +156,8 @@ URNS = (900001, 900002, 900003)
 class World:
     """Association A with three schools and a campaign in each state (drafting,
     consulting, signing), a lead and a head signed in, and the database as it was
-    when built, to go back to after each example."""
+    when built, to go back to after each example. Built by the `world` fixture
+    (tests/security/conftest.py) on the suite's association world."""
 
     def __init__(self, app: Flask, clients: dict[str, FlaskClient], ids: dict):
         self.app, self.clients, self.ids = app, clients, ids
@@ -234,66 +215,3 @@ def restore(engine: sa.Engine, snapshot: dict[str, list[tuple]]) -> None:
                 conn.execute(table.insert(), [{**row, **blank} for row in rows])
         for statement in later:
             conn.execute(statement)
-
-
-@pytest.fixture
-def world(app) -> World:
-    """The association every fuzz example starts from (see World)."""
-    a = make_association(slug="assoc-a", name="Association A")
-    seat = make_constituency("E14001077", "Basildon and Billericay")
-    schools = [
-        make_school(a, urn=urn, name=name, local_authority=la, pupils=900,
-                    constituency_id=seat.id, constituency_code="E14001077")
-        for urn, name, la in zip(URNS, ["Saxon High", "Abbey Academy", "Thurrock School"],
-                                 ["Essex", "Essex", "Thurrock"], strict=True)
-    ]  # fmt: skip
-    lead = make_user("lead@a.example", "Lena Lead", a, Role.LEAD)
-    head = make_user("exec@a.example", "Eve Exec", a, Role.HEAD)
-    other = make_user("head@a.example", "Hal Head", a, Role.HEAD)
-    make_headship(a, head, schools[0], "Executive Headteacher")
-    make_headship(a, head, schools[1], "Executive Headteacher")
-    make_headship(a, other, schools[2])
-
-    create_campaign(a, "Drafting", body=STATEMENT, author=lead)
-    consulting = create_campaign(a, "Consulting", body=STATEMENT, author=lead)
-    db.session.flush()
-    questions = {
-        kind: evidence.add_question(consulting, kind, f"About {kind.value}", required=False)
-        for kind in QuestionKind
-    }
-    consultation.open_consultation(consulting)
-    amendment = consultation.propose_amendment(
-        consulting, consulting.current_version, 2, head, "A better second paragraph."
-    )
-    signing = create_campaign(a, "Signing", body=STATEMENT, author=lead)
-    db.session.flush()
-    consultation.open_consultation(signing)
-    signoff.freeze(signing, lead)
-    db.session.commit()
-    signoff_steps.sign(signing, schools[0], head, decision=Decision.SIGNED, name="Eve Exec",
-                 role="Headteacher", shown_sha256=signing.frozen_version.sha256)  # fmt: skip
-    token = issue_sign_in_link(other).rsplit("/", 1)[1]
-    # Two letters to MPs sent by email, for the delivery events the webhook reports
-    # (not to parents: once those are sent, no parents' list can be uploaded).
-    messages = [
-        Message(campaign_id=signing.id, audience=Audience.MPS, channel=Channel.EMAIL,
-                recipient=f"constituency:{code}", idempotency_key=f"fuzz:{code}",
-                to_address=f"mp{n}@parliament.example", state=MessageState.SENT,
-                provider_id=f"provider-{n}")
-        for n, code in enumerate(["E14001077", "E14001535"], start=1)
-    ]  # fmt: skip
-    db.session.add_all(messages)
-    db.session.commit()
-
-    clients = {"lead": app.test_client(), "head": app.test_client()}
-    sign_in(clients["lead"], lead)
-    sign_in(clients["head"], head)
-    ids = {
-        "association": a.id, "amendment": amendment.id, "token": token,
-        "sha256": signing.frozen_version.sha256, "lead": lead.id, "head": head.id,
-        "school": schools[0].id, "signing": signing.id, "consulting": consulting.id,
-        "messages": [m.id for m in messages],
-        **{f"q_{kind.value}": q.id for kind, q in questions.items()},
-    }  # fmt: skip
-    db.session.commit()
-    return World(app, clients, ids)

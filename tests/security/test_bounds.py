@@ -25,10 +25,8 @@ from campaign.extensions import db
 from campaign.forms import Form
 from campaign.mail import Email, FileMailClient, SendGridClient
 from campaign.signoff.models import Signature
-from tests.consultation.conftest import BASE, consultation  # noqa: F401
-from tests.factories import sign_in
+from tests.factories import BASE, sign_form, sign_in
 from tests.security.forms import form_classes
-from tests.signoff.conftest import sign_form, signoff  # noqa: F401
 
 OUT_OF_RANGE = [2**31, 2**63, 2**64, 10**30]
 NUL_MESSAGE = "contained a NUL character"
@@ -66,8 +64,8 @@ def test_every_integer_in_a_route_is_an_id_in_range(app):
 
 @pytest.mark.parametrize("value", OUT_OF_RANGE)
 @pytest.mark.parametrize("who", ["lead", "exec"])
-def test_an_id_out_of_range_in_any_route_is_not_found(app, client, consultation, who, value):  # noqa: F811
-    sign_in(client, consultation[who])
+def test_an_id_out_of_range_in_any_route_is_not_found(app, client, consultation, who, value):
+    sign_in(client, getattr(consultation, who))
     wrong = []
     for endpoint, method, numbers in _id_routes(app):
         with app.test_request_context():
@@ -81,21 +79,21 @@ def test_an_id_out_of_range_in_any_route_is_not_found(app, client, consultation,
 
 
 @pytest.mark.parametrize("value", [0, MAX_ID])
-def test_an_id_at_the_edge_of_the_range_is_looked_up(client, consultation, value):  # noqa: F811
-    sign_in(client, consultation["lead"])
+def test_an_id_at_the_edge_of_the_range_is_looked_up(client, consultation, value):
+    sign_in(client, consultation.lead)
     assert client.get(f"/a/assoc-a/schools/{value}").status_code == 404
     assert client.get(f"{BASE}/v/{value}").status_code == 404
 
 
 @pytest.mark.parametrize("query", [f"a={2**63}&b=1", f"a=1&b={2**31}", "a=-1&b=1", "a=1e3&b=1"])
-def test_a_version_id_out_of_range_in_the_query_is_not_found(client, consultation, query):  # noqa: F811
-    sign_in(client, consultation["lead"])
+def test_a_version_id_out_of_range_in_the_query_is_not_found(client, consultation, query):
+    sign_in(client, consultation.lead)
     assert client.get(f"{BASE}/compare?{query}").status_code == 404
 
 
 @pytest.mark.parametrize("page", [str(2**63), str(-(2**63)), "9" * 5000])
-def test_a_page_number_out_of_range_shows_the_first_page(client, consultation, page):  # noqa: F811
-    sign_in(client, consultation["lead"])
+def test_a_page_number_out_of_range_shows_the_first_page(client, consultation, page):
+    sign_in(client, consultation.lead)
     response = client.get(f"/a/assoc-a/schools?page={page}")
     assert response.status_code == 200 and "Saxon High" in response.text
 
@@ -119,15 +117,15 @@ def test_a_page_number_out_of_range_shows_the_first_page(client, consultation, p
         "/sign-in?next=/a/%00",
     ],
 )
-def test_a_nul_in_the_address_or_query_is_refused_with_a_message(client, consultation, url):  # noqa: F811
-    sign_in(client, consultation["lead"])
+def test_a_nul_in_the_address_or_query_is_refused_with_a_message(client, consultation, url):
+    sign_in(client, consultation.lead)
     response = client.get(url)
     assert response.status_code == 400
     assert NUL_MESSAGE in text_of(response)
 
 
-def test_a_nul_in_any_posted_form_is_refused_and_nothing_is_written(client, consultation):  # noqa: F811
-    sign_in(client, consultation["exec"])
+def test_a_nul_in_any_posted_form_is_refused_and_nothing_is_written(client, consultation):
+    sign_in(client, consultation.exec)
     response = client.post(
         f"{BASE}/v/1/p/2", data={"comment-body": "Agreed\x00", "comment-submit": "y"}
     )
@@ -189,8 +187,8 @@ TITLES = [
 
 
 @pytest.mark.parametrize("title, message", TITLES)
-def test_a_campaign_title_that_cannot_be_saved_is_refused(client, consultation, title, message):  # noqa: F811
-    sign_in(client, consultation["lead"])
+def test_a_campaign_title_that_cannot_be_saved_is_refused(client, consultation, title, message):
+    sign_in(client, consultation.lead)
     before = count(Campaign)
     response = client.post("/a/assoc-a/campaigns/new", data={"title": title, "to_parents": "y"})
     assert response.status_code == 400
@@ -198,16 +196,16 @@ def test_a_campaign_title_that_cannot_be_saved_is_refused(client, consultation, 
     assert count(Campaign) == before
 
 
-def test_a_multi_line_field_keeps_line_breaks_and_tabs(client, consultation):  # noqa: F811
-    sign_in(client, consultation["exec"])
+def test_a_multi_line_field_keeps_line_breaks_and_tabs(client, consultation):
+    sign_in(client, consultation.exec)
     body = "First line\r\n\tindented\nlast"
     response = client.post(f"{BASE}/v/1/p/2", data={"comment-body": body, "comment-submit": "y"})
     assert response.status_code == 302
     assert db.session.scalar(select(Comment.body)) == body
 
 
-def test_a_multi_line_field_refuses_other_control_characters(client, consultation):  # noqa: F811
-    sign_in(client, consultation["exec"])
+def test_a_multi_line_field_refuses_other_control_characters(client, consultation):
+    sign_in(client, consultation.exec)
     data = {"comment-body": "Agreed\x08", "comment-submit": "y"}
     response = client.post(f"{BASE}/v/1/p/2", data=data)
     assert response.status_code == 400
@@ -224,9 +222,9 @@ def test_a_multi_line_field_refuses_other_control_characters(client, consultatio
         ("Eve", "Head\x07", "Remove the invisible control character U+0007"),
     ],
 )
-def test_a_signature_that_cannot_be_saved_is_refused(client, signoff, name, role, message):  # noqa: F811
-    sign_in(client, signoff["exec"])
-    data = sign_form(signoff["campaign"], name=name, role=role)
+def test_a_signature_that_cannot_be_saved_is_refused(client, signoff, name, role, message):
+    sign_in(client, signoff.exec)
+    data = sign_form(signoff.campaign, name=name, role=role)
     response = client.post(f"{BASE}/sign/900001", data=data)
     assert response.status_code == 400 and message in text_of(response)
     assert count(Signature) == 0
@@ -243,8 +241,8 @@ def test_a_signature_that_cannot_be_saved_is_refused(client, signoff, name, role
         ("accent", "#1d35570", "Enter the accent colour as # and six hexadecimal digits"),
     ],
 )
-def test_a_letterhead_that_cannot_be_saved_is_refused(client, consultation, field, value, message):  # noqa: F811
-    sign_in(client, consultation["lead"])
+def test_a_letterhead_that_cannot_be_saved_is_refused(client, consultation, field, value, message):
+    sign_in(client, consultation.lead)
     data = {"name": "Association A", "address": "", "email": "", "cosignatory_limit": "150",
             "accent": "", field: value}  # fmt: skip
     response = client.post("/a/assoc-a/settings", data=data)
@@ -254,16 +252,16 @@ def test_a_letterhead_that_cannot_be_saved_is_refused(client, consultation, fiel
     )
 
 
-def test_a_name_in_your_details_that_cannot_be_saved_is_refused(client, consultation):  # noqa: F811
-    sign_in(client, consultation["lead"])
+def test_a_name_in_your_details_that_cannot_be_saved_is_refused(client, consultation):
+    sign_in(client, consultation.lead)
     response = client.post("/details", data={"name": "Lena\x07Lead", "job_title": "Lead"})
     assert response.status_code == 400
     assert "Remove the invisible control character U+0007" in text_of(response)
     assert db.session.scalar(select(User.name).where(User.email == "lead@a.example")) == "Lena Lead"
 
 
-def test_a_question_that_cannot_be_saved_is_refused(client, consultation):  # noqa: F811
-    sign_in(client, consultation["lead"])
+def test_a_question_that_cannot_be_saved_is_refused(client, consultation):
+    sign_in(client, consultation.lead)
     before = count(EvidenceQuestion)
     response = client.post(f"{BASE}/questions", data={"prompt": "Q" * 301, "kind": "money"})
     assert response.status_code == 400
@@ -271,8 +269,8 @@ def test_a_question_that_cannot_be_saved_is_refused(client, consultation):  # no
     assert count(EvidenceQuestion) == before
 
 
-def test_too_many_reminder_days_are_refused_with_a_message(client, signoff):  # noqa: F811
-    sign_in(client, signoff["lead"])
+def test_too_many_reminder_days_are_refused_with_a_message(client, signoff):
+    sign_in(client, signoff.lead)
     days = ",".join(str(d) for d in range(1, 31))
     data = {"reminder_days": days}
     response = client.post(f"{BASE}/signoff/settings", data=data, follow_redirects=True)
@@ -295,9 +293,9 @@ def test_the_answer_bound_fits_the_column():
     ["1000000000000", "£1,000,000,000,000", "99999999999999999", "9" * 30, "9" * 5000,
      "999999999999.5", "£999,999,999,999.50"],
 )  # fmt: skip
-def test_money_beyond_the_bound_is_refused_with_a_message(client, consultation, deficit):  # noqa: F811
-    sign_in(client, consultation["exec"])
-    data = {"kind": "agree", f"q{consultation['money'].id}": deficit}
+def test_money_beyond_the_bound_is_refused_with_a_message(client, consultation, deficit):
+    sign_in(client, consultation.exec)
+    data = {"kind": "agree", f"q{consultation.money.id}": deficit}
     response = client.post(f"{BASE}/respond/900001", data=data)
     assert response.status_code == 400
     assert "Enter an amount up to £999,999,999,999" in text_of(response)
@@ -305,12 +303,12 @@ def test_money_beyond_the_bound_is_refused_with_a_message(client, consultation, 
 
 
 @pytest.mark.parametrize("posts", ["1000000000000", "-1000000000000", "9" * 30, "1" * 17 + ".5"])
-def test_a_number_beyond_the_bound_is_refused_with_a_message(client, consultation, posts):  # noqa: F811
-    sign_in(client, consultation["exec"])
+def test_a_number_beyond_the_bound_is_refused_with_a_message(client, consultation, posts):
+    sign_in(client, consultation.exec)
     data = {
         "kind": "agree",
-        f"q{consultation['money'].id}": "1",
-        f"q{consultation['posts'].id}": posts,
+        f"q{consultation.money.id}": "1",
+        f"q{consultation.posts.id}": posts,
     }
     response = client.post(f"{BASE}/respond/900001", data=data)
     assert response.status_code == 400
@@ -318,15 +316,15 @@ def test_a_number_beyond_the_bound_is_refused_with_a_message(client, consultatio
     assert count(EvidenceAnswer) == 0
 
 
-def test_the_largest_amount_is_kept_exactly(client, consultation):  # noqa: F811
-    sign_in(client, consultation["exec"])
-    data = {"kind": "agree", f"q{consultation['money'].id}": "£999,999,999,999.40"}
+def test_the_largest_amount_is_kept_exactly(client, consultation):
+    sign_in(client, consultation.exec)
+    data = {"kind": "agree", f"q{consultation.money.id}": "£999,999,999,999.40"}
     assert client.post(f"{BASE}/respond/900001", data=data).status_code == 302
     assert db.session.scalar(select(EvidenceAnswer.number_value)) == MAX_ANSWER
 
 
-def test_a_text_answer_is_bounded_by_its_column(consultation):  # noqa: F811
-    question = evidence.add_question(consultation["campaign"], QuestionKind.TEXT, "Notes")
+def test_a_text_answer_is_bounded_by_its_column(consultation):
+    question = evidence.add_question(consultation.campaign, QuestionKind.TEXT, "Notes")
     limit = EvidenceAnswer.text_value.type.length
     assert evidence.parse_answer(question, "x" * limit) == (None, "x" * limit)
     with pytest.raises(evidence.AnswerInvalid, match=f"at most {limit} characters"):

@@ -10,7 +10,7 @@ import time
 from hypothesis import event, given
 from hypothesis import strategies as st
 
-from tests.delivery.conftest import WebhookSigner
+from tests.fakes import WebhookSigner
 from tests.security.fuzzing import World, anything, examples, nasty_text, sometimes
 
 WEBHOOK_EXAMPLES = 60

@@ -13,23 +13,22 @@ from campaign.extensions import db
 from campaign.signoff import services, steps, tasks
 from campaign.signoff.models import Decision
 from campaign.signoff.progress import progress
-from tests.factories import sign_in
-from tests.signoff.conftest import BASE
+from tests.factories import BASE, sign_in
 
 
 def sign(signoff, urn: int, user_key: str, decision=Decision.SIGNED):
     school = db.session.scalar(select(School).where(School.urn == urn))
-    user = signoff[user_key]
+    user = getattr(signoff, user_key)
     return steps.sign(
-        signoff["campaign"], school, user, decision=decision, name=user.name, role="Head",
-        shown_sha256=signoff["campaign"].frozen_version.sha256,
+        signoff.campaign, school, user, decision=decision, name=user.name, role="Head",
+        shown_sha256=signoff.campaign.frozen_version.sha256,
     )  # fmt: skip
 
 
 def test_progress_counts_by_la_and_constituency_with_pupils(signoff):
     sign(signoff, 900001, "exec")
     sign(signoff, 900003, "head", Decision.DECLINED)
-    result = progress(signoff["campaign"])
+    result = progress(signoff.campaign)
     total = result.total
     assert (total.schools, total.signed, total.declined, total.no_answer, total.pupils) == (
         3,
@@ -75,8 +74,8 @@ def count_queries(run) -> int:
 
 
 def test_dashboard_query_count_is_constant_from_80_to_5000_schools(client, signoff):
-    sign_in(client, signoff["lead"])
-    a = signoff["a"]
+    sign_in(client, signoff.lead)
+    a = signoff.a
     _add_schools(a.id, 77, 920000)  # 80 member schools
     small = count_queries(lambda: client.get(f"{BASE}/signoff"))
     _add_schools(a.id, 4920, 930000)  # 5,000 member schools
@@ -88,7 +87,7 @@ def test_dashboard_query_count_is_constant_from_80_to_5000_schools(client, signo
 
 def test_chasers_go_only_to_heads_of_schools_without_an_answer(client, signoff, outbox):
     sign(signoff, 900003, "head")
-    sign_in(client, signoff["lead"])
+    sign_in(client, signoff.lead)
     page = client.get(f"{BASE}/signoff").get_data(as_text=True)
     assert "Send a reminder to 1 head of these schools" in page
     form = {"batch": "press-1", "la": "", "constituency": ""}
@@ -103,14 +102,14 @@ def test_chasers_go_only_to_heads_of_schools_without_an_answer(client, signoff, 
 
 
 def test_scheduled_chasers_follow_the_lead_s_days(signoff, outbox):
-    campaign = signoff["campaign"]
+    campaign = signoff.campaign
     now = datetime.now(UTC)
     campaign.signoff_deadline = now + timedelta(days=5)
     campaign.reminder_days = "7,3,1"
     db.session.commit()
     sign(signoff, 900003, "head")
     due = tasks.due_chasers(now)
-    assert [(uid, key.rsplit(":", 1)[1]) for _, uid, key in due] == [(signoff["exec"].id, "7d")]
+    assert [(uid, key.rsplit(":", 1)[1]) for _, uid, key in due] == [(signoff.exec.id, "7d")]
     assert tasks.due_chasers(now - timedelta(days=3)) == []  # 8 days out: nothing due yet
     tasks.send_scheduled_chasers.call_local()
     tasks.send_scheduled_chasers.call_local()  # the next run sends nothing again
@@ -121,12 +120,12 @@ def test_public_page_shows_only_standing_signatures_and_checks_references(client
     sign(signoff, 900001, "exec")
     sign(signoff, 900002, "exec", Decision.DECLINED)
     signature = sign(signoff, 900003, "head")
-    steps.withdraw(signoff["campaign"], signature.school, signoff["head"])
+    steps.withdraw(signoff.campaign, signature.school, signoff.head)
     public = "/public/assoc-a/fair-funding"
     assert client.get(public).status_code == 404  # not published, not closed
-    campaign = signoff["campaign"]
+    campaign = signoff.campaign
     campaign.public_page = True
-    services.close(campaign, signoff["lead"])
+    services.close(campaign, signoff.lead)
     db.session.commit()
     page = client.get(public).get_data(as_text=True)
     assert "Saxon High: Eve Exec, Head" in page
@@ -142,13 +141,13 @@ def test_public_page_shows_only_standing_signatures_and_checks_references(client
 
 def test_signatures_csv_and_audit_log_are_for_the_lead(client, signoff):
     sign(signoff, 900001, "exec")
-    sign_in(client, signoff["lead"])
+    sign_in(client, signoff.lead)
     body = client.get(f"{BASE}/signoff/signatures.csv").get_data(as_text=True)
     assert body.splitlines()[1].startswith(
         "900001,Saxon High,Essex,E14001077,signed,Eve Exec,Head,"
     )
     assert "signed" in client.get(f"{BASE}/audit").get_data(as_text=True)
-    sign_in(client, signoff["head"])
+    sign_in(client, signoff.head)
     assert client.get(f"{BASE}/audit").status_code == 403
     assert client.get(f"{BASE}/signoff/signatures.csv").status_code == 403
 
@@ -161,7 +160,7 @@ def test_signoff_status_json_and_close_through_the_cli(runner, signoff):
     assert {k: facts[k] for k in ("signed", "declined", "no_answer")} == {
         "signed": 1, "declined": 1, "no_answer": 1
     }  # fmt: skip
-    assert facts["version_sha256"] == signoff["campaign"].frozen_version.sha256
+    assert facts["version_sha256"] == signoff.campaign.frozen_version.sha256
     assert facts["signatories"] == [
         {"urn": 900001, "school": "Saxon High", "name": "Eve Exec", "role": "Head",
          "constituency_code": "E14001077"}
@@ -172,11 +171,11 @@ def test_signoff_status_json_and_close_through_the_cli(runner, signoff):
 
 
 def test_reopen_is_offered_only_to_leads(client, signoff):
-    sign_in(client, signoff["exec"])
+    sign_in(client, signoff.exec)
     assert client.post(f"{BASE}/reopen").status_code == 403
     assert client.post(f"{BASE}/close-signoff").status_code == 403
-    headships = db.session.scalar(select(Headship).where(Headship.user_id == signoff["exec"].id))
+    headships = db.session.scalar(select(Headship).where(Headship.user_id == signoff.exec.id))
     assert (
         headships is not None
-        and db.session.get(User, signoff["exec"].id).memberships[0].role is Role.HEAD
+        and db.session.get(User, signoff.exec.id).memberships[0].role is Role.HEAD
     )

@@ -9,8 +9,7 @@ from campaign.drafting.models import CampaignState
 from campaign.extensions import db
 from campaign.signoff import services, steps
 from campaign.signoff.models import AuditEvent, Decision, Signature
-from tests.factories import sign_in
-from tests.signoff.conftest import BASE, sign_form
+from tests.factories import BASE, sign_form, sign_in
 
 
 def signatures() -> list[Signature]:
@@ -22,7 +21,7 @@ def test_head_signs_in_three_screens(client, signoff):
     from campaign.auth.services import issue_sign_in_link
     from campaign.signoff.notices import sign_path
 
-    link = issue_sign_in_link(signoff["head"], next_path=sign_path(signoff["campaign"]))
+    link = issue_sign_in_link(signoff.head, next_path=sign_path(signoff.campaign))
     db.session.commit()
     path = link.replace("http://localhost", "")
     assert "Continue as Hal Head, headteacher of Thurrock School" in client.get(path).get_data(
@@ -34,7 +33,7 @@ def test_head_signs_in_three_screens(client, signoff):
     assert "Send Thurrock School's answer" in page and "We ask." in page
     done = client.post(
         f"{BASE}/sign/900003",
-        data=sign_form(signoff["campaign"], name="Hal Head", role="Headteacher"),
+        data=sign_form(signoff.campaign, name="Hal Head", role="Headteacher"),
     )
     assert done.location == f"{BASE}/sign/900003/done"
     confirmation = client.get(done.location).get_data(as_text=True)  # screen 3
@@ -45,13 +44,13 @@ def test_head_signs_in_three_screens(client, signoff):
         "Headteacher",
         Decision.SIGNED,
     )
-    assert signature.version_sha256 == signoff["campaign"].frozen_version.sha256
+    assert signature.version_sha256 == signoff.campaign.frozen_version.sha256
     assert len(signature.client_hash) == 64
 
 
 def test_a_stale_page_is_refused(client, signoff):
-    sign_in(client, signoff["exec"])
-    form = sign_form(signoff["campaign"])
+    sign_in(client, signoff.exec)
+    form = sign_form(signoff.campaign)
     form["version_sha256"] = "0" * 64
     response = client.post(f"{BASE}/sign/900001", data=form)
     assert response.status_code == 400
@@ -60,11 +59,11 @@ def test_a_stale_page_is_refused(client, signoff):
 
 
 def test_second_submit_changes_nothing_and_says_already_signed(client, signoff):
-    sign_in(client, signoff["exec"])
-    client.post(f"{BASE}/sign/900001", data=sign_form(signoff["campaign"]))
+    sign_in(client, signoff.exec)
+    client.post(f"{BASE}/sign/900001", data=sign_form(signoff.campaign))
     again = client.post(
         f"{BASE}/sign/900001",
-        data=sign_form(signoff["campaign"], decision="declined", name="Someone Else"),
+        data=sign_form(signoff.campaign, decision="declined", name="Someone Else"),
         follow_redirects=True,
     )
     assert "Saxon High has already signed" in again.get_data(as_text=True)
@@ -73,32 +72,32 @@ def test_second_submit_changes_nothing_and_says_already_signed(client, signoff):
 
 
 def test_a_co_head_cannot_sign_over_the_other_head(client, signoff):
-    sign_in(client, signoff["head"])
-    client.post(f"{BASE}/sign/900003", data=sign_form(signoff["campaign"], name="Hal Head"))
-    sign_in(client, signoff["co_head"])
+    sign_in(client, signoff.head)
+    client.post(f"{BASE}/sign/900003", data=sign_form(signoff.campaign, name="Hal Head"))
+    sign_in(client, signoff.co_head)
     client.post(
         f"{BASE}/sign/900003",
-        data=sign_form(signoff["campaign"], decision="declined", name="Cora Co"),
+        data=sign_form(signoff.campaign, decision="declined", name="Cora Co"),
     )
     assert [(s.name, s.decision.value) for s in signatures()] == [("Hal Head", "signed")]
 
 
 @pytest.mark.parametrize("who", ["lead", "lead_b", "head"])
 def test_only_the_schools_own_heads_can_sign(client, signoff, who):
-    sign_in(client, signoff[who])
-    response = client.post(f"{BASE}/sign/900001", data=sign_form(signoff["campaign"]))
+    sign_in(client, getattr(signoff, who))
+    response = client.post(f"{BASE}/sign/900001", data=sign_form(signoff.campaign))
     assert response.status_code == 404
     assert signatures() == []
 
 
 def test_executive_head_signs_each_school_separately(client, signoff):
-    sign_in(client, signoff["exec"])
+    sign_in(client, signoff.exec)
     page = client.get(f"{BASE}/sign").get_data(as_text=True)
     assert "Sign or decline for Saxon High" in page and "Sign or decline for Abbey Academy" in page
-    client.post(f"{BASE}/sign/900001", data=sign_form(signoff["campaign"]))
+    client.post(f"{BASE}/sign/900001", data=sign_form(signoff.campaign))
     done = client.get(f"{BASE}/sign/900001/done").get_data(as_text=True)
     assert "You also lead Abbey Academy" in done
-    client.post(f"{BASE}/sign/900002", data=sign_form(signoff["campaign"], decision="declined"))
+    client.post(f"{BASE}/sign/900002", data=sign_form(signoff.campaign, decision="declined"))
     assert {s.school.urn: s.decision.value for s in signatures()} == {
         900001: "signed",
         900002: "declined",
@@ -106,12 +105,12 @@ def test_executive_head_signs_each_school_separately(client, signoff):
 
 
 def test_withdraw_then_sign_again_keeps_history(client, signoff):
-    sign_in(client, signoff["exec"])
-    client.post(f"{BASE}/sign/900001", data=sign_form(signoff["campaign"]))
+    sign_in(client, signoff.exec)
+    client.post(f"{BASE}/sign/900001", data=sign_form(signoff.campaign))
     client.post(f"{BASE}/sign/900001/withdraw")
     [signature] = signatures()
     assert signature.withdrawn is not None and not signature.counts
-    client.post(f"{BASE}/sign/900001", data=sign_form(signoff["campaign"], decision="declined"))
+    client.post(f"{BASE}/sign/900001", data=sign_form(signoff.campaign, decision="declined"))
     [signature] = signatures()
     assert signature.decision is Decision.DECLINED and signature.withdrawn is None
     actions = list(db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
@@ -119,25 +118,25 @@ def test_withdraw_then_sign_again_keeps_history(client, signoff):
 
 
 def test_signing_after_close_is_refused(client, signoff):
-    services.close(signoff["campaign"], signoff["lead"])
+    services.close(signoff.campaign, signoff.lead)
     db.session.commit()
-    sign_in(client, signoff["exec"])
-    response = client.post(f"{BASE}/sign/900001", data=sign_form(signoff["campaign"]))
+    sign_in(client, signoff.exec)
+    response = client.post(f"{BASE}/sign/900001", data=sign_form(signoff.campaign))
     assert response.status_code == 400
     assert "Sign-off is not open" in response.get_data(as_text=True)
     assert signatures() == []
 
 
 def test_reopen_voids_signatures_after_saying_how_many_and_tells_the_heads(client, signoff, outbox):
-    sign_in(client, signoff["exec"])
-    client.post(f"{BASE}/sign/900001", data=sign_form(signoff["campaign"]))
-    client.post(f"{BASE}/sign/900002", data=sign_form(signoff["campaign"]))
-    sign_in(client, signoff["lead"])
+    sign_in(client, signoff.exec)
+    client.post(f"{BASE}/sign/900001", data=sign_form(signoff.campaign))
+    client.post(f"{BASE}/sign/900002", data=sign_form(signoff.campaign))
+    sign_in(client, signoff.lead)
     page = client.get(f"{BASE}/reopen").get_data(as_text=True)
     assert "Void 2 answers and reopen" in page
     assert client.post(f"{BASE}/reopen").status_code == 302
-    db.session.refresh(signoff["campaign"])
-    assert signoff["campaign"].state is CampaignState.CONSULTATION
+    db.session.refresh(signoff.campaign)
+    assert signoff.campaign.state is CampaignState.CONSULTATION
     assert signatures() == []
     assert [m["To"] for m in outbox() if m["Subject"].startswith("Signatures voided")] == [
         "exec@a.example"
@@ -147,10 +146,10 @@ def test_reopen_voids_signatures_after_saying_how_many_and_tells_the_heads(clien
 
 
 def test_an_old_invitation_after_reopening_says_the_text_went_back(client, signoff):
-    form = sign_form(signoff["campaign"])
-    services.reopen(signoff["campaign"], signoff["lead"])
+    form = sign_form(signoff.campaign)
+    services.reopen(signoff.campaign, signoff.lead)
     db.session.commit()
-    sign_in(client, signoff["exec"])
+    sign_in(client, signoff.exec)
     page = client.get(f"{BASE}/sign/900001")
     assert page.status_code == 200
     assert "The text has gone back for changes" in page.get_data(as_text=True)
@@ -159,10 +158,10 @@ def test_an_old_invitation_after_reopening_says_the_text_went_back(client, signo
 
 
 def test_freeze_invites_every_head_with_a_link_to_sign(client, signoff, outbox):
-    campaign = signoff["campaign"]
-    services.reopen(campaign, signoff["lead"])
+    campaign = signoff.campaign
+    services.reopen(campaign, signoff.lead)
     db.session.commit()
-    sign_in(client, signoff["lead"])
+    sign_in(client, signoff.lead)
     assert "email 3 heads" in client.get(f"{BASE}/freeze").get_data(as_text=True)
     client.post(f"{BASE}/freeze")
     invitations = [m for m in outbox() if m["Subject"] == "Please sign: Fair funding"]
@@ -174,7 +173,7 @@ def test_freeze_invites_every_head_with_a_link_to_sign(client, signoff, outbox):
 
 
 def test_the_text_cannot_change_in_signoff(client, signoff):
-    sign_in(client, signoff["lead"])
+    sign_in(client, signoff.lead)
     response = client.post(f"{BASE}/statement", data={"body": "A new text."})
     assert response.status_code == 400
     assert "The statement is frozen" in response.get_data(as_text=True)
