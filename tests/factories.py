@@ -192,7 +192,11 @@ def make_campaign(
     with `questions`; consultation opened; frozen for sign-off by `author`; the
     questions answered; each school in `signed` or `declined` (in the order the
     schools were made) answered by its first head, under their own name and `role`;
-    closed by `author`. Committed."""
+    closed by `author`. Committed.
+
+    Quietly: with the services the steps are made of, as the demo does, so no head
+    is emailed and a test's outbox holds only its own mail. Tests of a step take it
+    through its page or command, or call it."""
     if state not in _LIFECYCLE:
         raise ValueError(f"make_campaign stops at {_LIFECYCLE[-1]}, not {state}")
     reached = _LIFECYCLE[: _LIFECYCLE.index(state) + 1]
