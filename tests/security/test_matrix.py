@@ -55,8 +55,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import sqlalchemy as sa
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 
 from campaign import create_app
 from campaign.auth.services import issue_sign_in_link
@@ -83,6 +81,7 @@ from tests.factories import (
     make_user,
     sign_in,
 )
+from tests.fakes import WebhookSigner
 
 IDENTITIES = ("anon", "viewer", "head_x", "head_y", "lead", "lead_b")
 
@@ -482,26 +481,6 @@ def matrix(database_url, tmp_path_factory):
 # --- one request per cell ---------------------------------------------------------------
 
 
-class WebhookSigner:
-    """Signs event posts as SendGrid does (ECDSA P-256 over timestamp + body)."""
-
-    def __init__(self):
-        self.key = ec.generate_private_key(ec.SECP256R1())
-        der = self.key.public_key().public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-        self.public_key = base64.b64encode(der).decode()
-
-    def headers(self, body: bytes) -> dict[str, str]:
-        timestamp = str(int(time.time()))
-        signature = self.key.sign(timestamp.encode() + body, ec.ECDSA(hashes.SHA256()))
-        return {
-            "X-Twilio-Email-Event-Webhook-Signature": base64.b64encode(signature).decode(),
-            "X-Twilio-Email-Event-Webhook-Timestamp": timestamp,
-            "Content-Type": "application/json",
-        }
-
-
 SIGNER = WebhookSigner()
 
 
@@ -580,7 +559,7 @@ def _request(app, world: World, key: str, method: str) -> tuple[str, dict]:
     if endpoint == "unsubscribe.sendgrid_events":
         app.config["SENDGRID_WEBHOOK_PUBLIC_KEY"] = SIGNER.public_key
         body = json.dumps([]).encode()
-        headers = SIGNER.headers(body)
+        headers = SIGNER.headers(body, int(time.time()))
         if case == "unsigned":
             del headers["X-Twilio-Email-Event-Webhook-Signature"]
         kwargs.update(data=body, headers=headers)
