@@ -43,6 +43,14 @@ def _closes(moment: datetime | None, now: datetime) -> str:
     return f"{verb} {day_and_time(moment, now)}"
 
 
+def _remind(unanswered: int, dashboard: str) -> NextStep:
+    return NextStep(
+        f"{plural(unanswered, 'school has', 'schools have')} not answered.",
+        "Send a reminder",
+        dashboard,
+    )
+
+
 def campaign_status(campaign: Campaign, now: datetime | None = None) -> Status:
     now = now or datetime.now(UTC)
     cslug = campaign.slug
@@ -74,11 +82,7 @@ def campaign_status(campaign: Campaign, now: datetime | None = None) -> Status:
                 dashboard,
             )
         elif is_open and counts.no_answer:
-            step = NextStep(
-                f"{plural(counts.no_answer, 'school has', 'schools have')} not answered.",
-                "Send a reminder",
-                dashboard,
-            )
+            step = _remind(counts.no_answer, dashboard)
         else:
             step = NextStep(
                 "The consultation is closed." if not is_open else "Every school has answered.",
@@ -101,11 +105,7 @@ def campaign_status(campaign: Campaign, now: datetime | None = None) -> Status:
         answered = total.signed + total.declined
         dashboard = url_for("signoff.dashboard", cslug=cslug)
         if is_open and total.no_answer:
-            step = NextStep(
-                f"{plural(total.no_answer, 'school has', 'schools have')} not answered.",
-                "Send a reminder",
-                dashboard,
-            )
+            step = _remind(total.no_answer, dashboard)
         else:
             step = NextStep(
                 "Sign-off has ended." if not is_open else "Every school has answered.",
