@@ -23,14 +23,19 @@ from campaign.delivery.models import (
 from campaign.directory.models import School, User
 from campaign.drafting.models import Campaign, CampaignState
 from campaign.extensions import db
+from campaign.formatting import plural
 from campaign.letters.models import Audience, Letter, RecipientKind, recipient_kind
 from campaign.letters.outputs import require_checked
-from campaign.letters.services import LettersError, lock_letters
+from campaign.letters.services import LettersError, lock_letters, missing_letters
 from campaign.signoff.models import Decision, Signature
 
 
 class DeliveryError(Exception):
     """The messages cannot be made or sent yet; the message says why."""
+
+
+class NoLetters(DeliveryError):
+    """No letter of the audience is rendered yet."""
 
 
 NO_MP_EMAIL = "No email address on record for this MP: in the print pack for the post."
@@ -122,11 +127,21 @@ def plan(campaign: Campaign, audience: Audience) -> Planned:
         .order_by(Letter.recipient_name)
     ).all()
     if not letters:
-        raise DeliveryError("Render the letters first: there are none to send.")
+        raise NoLetters("Render the letters first: there are none to send.")
     try:
         require_checked(letters)
     except LettersError as exc:
         raise DeliveryError(str(exc)) from exc
+    # Once sending starts the letters are locked, so a letter missing now would be
+    # missing for good: every recipient's letter is rendered first.
+    if missing := missing_letters(campaign, audience):
+        named = ", ".join(missing[:3]) + (
+            f" and {len(missing) - 3:,} more" if len(missing) > 3 else ""
+        )
+        raise DeliveryError(
+            f"{plural(len(missing), 'letter is', 'letters are')} not rendered yet ({named}). "
+            "Render the letters again, so that every one is ready before any is sent."
+        )
     planned = Planned()
     heads = _signing_heads(campaign.id) if audience is Audience.PARENTS else {}
     lists = _parent_lists(campaign.id) if audience is Audience.PARENTS else {}

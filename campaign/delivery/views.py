@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from campaign.delivery import services, steps
 from campaign.delivery.models import Channel, Message, MessageState
-from campaign.delivery.outbox import DeliveryError, dao_counts, dao_keys, plan
+from campaign.delivery.outbox import DeliveryError, NoLetters, Planned, dao_counts, dao_keys, plan
 from campaign.directory.access import require
 from campaign.directory.models import Role
 from campaign.downloads import attachment, csv_writer
@@ -61,11 +61,14 @@ def _summary(audience: Audience) -> dict:
     }
 
 
-def _plan(audience: Audience):
+def _plan(audience: Audience) -> tuple[Planned | None, str]:
+    """The audience's plan, or why there is none ("" when no letter is rendered yet)."""
     try:
-        return plan(g.campaign, audience)
-    except DeliveryError:
-        return None
+        return plan(g.campaign, audience), ""
+    except NoLetters:
+        return None, ""
+    except DeliveryError as exc:
+        return None, str(exc)
 
 
 @bp.get("/")
@@ -77,7 +80,7 @@ def index():
         campaign=campaign,
         audiences=audiences,
         labels=LABELS,
-        plans={a: _plan(a) for a in audiences},
+        plans={a: _plan(a) for a in audiences},  # (plan, or why there is none)
         summaries={a: _summary(a) for a in audiences},
         can_send=campaign.state in (CampaignState.CLOSED, CampaignState.SENT),
         form=ConfirmForm(),
@@ -112,9 +115,9 @@ def send(audience: str):
     error = None
     if campaign.state not in (CampaignState.CLOSED, CampaignState.SENT):
         error = "Letters are sent once sign-off is closed."
-    planned = _plan(chosen)
+    planned, problem = _plan(chosen)
     if planned is None:
-        error = error or "Render the letters first: there are none to send."
+        error = error or problem or "Render the letters first: there are none to send."
     if error is None and form.validate_on_submit():
         planned, added = steps.send(campaign, chosen)
         counts = planned.counts()
