@@ -21,11 +21,10 @@ from flask import (
 from flask_login import current_user
 
 from campaign.bounds import id_arg
-from campaign.directory import services, tasks
+from campaign.directory import services, steps
 from campaign.directory.access import require, scope_to_association
 from campaign.directory.forms import LetterheadForm, RegisterUploadForm, RosterUploadForm
 from campaign.directory.imports import (
-    create_import_job,
     dao_import_job,
     dao_recent_import_jobs,
     import_status,
@@ -101,7 +100,7 @@ def imports():
     if register_form.submit.data and register_form.validate_on_submit():
         upload = register_form.file.data
         las = [la.strip() for la in (register_form.local_authorities.data or "").split(",")]
-        job = create_import_job(
+        job = steps.start_import(
             g.association,
             current_user,
             "register",
@@ -112,12 +111,10 @@ def imports():
         )
     elif roster_form.submit.data and roster_form.validate_on_submit():
         upload = roster_form.file.data
-        job = create_import_job(
+        job = steps.start_import(
             g.association, current_user, "roster", upload.filename or "", upload.read()
         )
     if job is not None:
-        db.session.commit()
-        tasks.run_import_job(job.id)  # save first, then queue the id
         return redirect(url_for("directory.import_job", job_id=job.id))
     status = 400 if register_form.errors or roster_form.errors else 200
     return render_template(
