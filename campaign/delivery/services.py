@@ -133,7 +133,7 @@ def dao_post_letters(campaign_id: int, audience: Audience) -> list[Letter]:
 
 def send_test(campaign: Campaign, audience: Audience, user: User) -> str:
     """The audience's first letter, exactly as its recipient would get it, to the lead."""
-    letters = dao_letters(campaign.id, audience)
+    letters = dao_letters(campaign.id, audience)  # the first one's PDF loads when sent
     if not letters:
         raise ValueError("Render the letters first.")
     letter = letters[0]

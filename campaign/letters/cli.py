@@ -58,7 +58,7 @@ def render_letters_command(
     if out_dir:
         folder = Path(out_dir)
         folder.mkdir(parents=True, exist_ok=True)
-        for letter in dao_letters(campaign.id, Audience(audience)):
+        for letter in dao_letters(campaign.id, Audience(audience), pdfs=True):
             name = letter.recipient.replace(":", "-")
             (folder / f"{name}.pdf").write_bytes(letter.pdf)
     if as_json:
@@ -85,6 +85,7 @@ def check_command(campaign_slug: str, slug: str | None, audience: str, as_json: 
     """Check every letter as a mail house would (GOV.UK Notify's rules); exit 1 if any fails."""
     campaign = campaign_or_fail(campaign_slug, slug)
     checked = check_letters(campaign, Audience(audience))
+    db.session.commit()  # keep what the check found
     if not checked:
         raise click.ClickException("There are no letters: render them first.")
     failing = [letter for letter in checked if letter.problems]
@@ -130,7 +131,7 @@ def check_command(campaign_slug: str, slug: str | None, audience: str, as_json: 
 def pack_command(campaign_slug: str, slug: str | None, audience: str, out_file: str) -> None:
     """Write the print pack (the PDF the letters page offers) and its manifest CSV."""
     campaign = campaign_or_fail(campaign_slug, slug)
-    chosen = dao_letters(campaign.id, Audience(audience))
+    chosen = dao_letters(campaign.id, Audience(audience), pdfs=True)
     if not chosen:
         raise click.ClickException("There are no letters: render them first.")
     try:

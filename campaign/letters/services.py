@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import defer
 
 from campaign.directory.letterhead import logo_data_uri
 from campaign.drafting.models import Campaign
@@ -201,27 +202,18 @@ def render_letters(
 
 def check_letters(campaign: Campaign, audience: Audience, *, recheck: bool = True) -> list[Letter]:
     """Run the mail-house check on the audience's stored letters (only those not yet
-    checked unless `recheck`), keep each result, and return the letters in order."""
-    letters = dao_letters(campaign.id, audience)
+    checked unless `recheck`), note each result (the caller commits to keep them),
+    and return the letters in order."""
+    letters = dao_letters(campaign.id, audience, pdfs=True)
     for letter in letters:
         if recheck or letter.problems is None:
             letter.problems = check_pdf(letter.pdf)
-    db.session.commit()
     return letters
 
 
 def dao_failing(campaign_id: int, audience: Audience) -> list[Letter]:
     """Letters that failed their check, by recipient name."""
     return [letter for letter in dao_letters(campaign_id, audience) if letter.problems]
-
-
-def require_ready(campaign: Campaign, audience: Audience) -> list[Letter]:
-    """The audience's letters, each checked; refused, naming them, if any fails."""
-    letters = check_letters(campaign, audience, recheck=False)
-    failing = [letter for letter in letters if letter.problems]
-    if failing:
-        raise LettersError(failing_message(failing))
-    return letters
 
 
 def failing_message(failing: list[Letter]) -> str:
@@ -245,11 +237,12 @@ def dao_letter_counts(campaign_id: int) -> dict[Audience, int]:
     return {audience: 0 for audience in Audience} | {audience: n for audience, n in rows}
 
 
-def dao_letters(campaign_id: int, audience: Audience) -> list[Letter]:
-    return list(
-        db.session.scalars(
-            select(Letter)
-            .where(Letter.campaign_id == campaign_id, Letter.audience == audience)
-            .order_by(Letter.recipient_name)
-        )
+def dao_letters(campaign_id: int, audience: Audience, *, pdfs: bool = False) -> list[Letter]:
+    """The audience's letters by recipient name; their PDFs only if asked for (a list
+    of 20,000 letters is not 20,000 PDFs in memory)."""
+    stmt = (
+        select(Letter)
+        .where(Letter.campaign_id == campaign_id, Letter.audience == audience)
+        .order_by(Letter.recipient_name)
     )
+    return list(db.session.scalars(stmt if pdfs else stmt.options(defer(Letter.pdf))))

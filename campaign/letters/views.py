@@ -159,13 +159,13 @@ def pdf(letter_id: int):
 @bp.get("/<audience>.zip")
 def zip_all(audience: str):
     chosen = audience_or_404(audience)
-    body = outputs.letters_zip(dao_letters(g.campaign.id, chosen))
+    body = outputs.letters_zip(dao_letters(g.campaign.id, chosen, pdfs=True))
     return attachment(body, "application/zip", f"{g.campaign.slug}-{chosen.value}-letters.zip")
 
 
 @bp.get("/<audience>/print-pack.pdf")
 def print_pack(audience: str):
-    letters = dao_letters(g.campaign.id, audience_or_404(audience))
+    letters = dao_letters(g.campaign.id, audience_or_404(audience), pdfs=True)
     try:
         pack, _ = outputs.print_pack(letters)
     except LettersError as exc:
