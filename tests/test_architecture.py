@@ -12,7 +12,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "campaign"
 # Lowest first: each may import the ground floor and the features before it.
-GROUND = {"bounds", "config", "downloads", "extensions", "formatting", "forms", "mail",
+GROUND = {"bounds", "config", "downloads", "extensions", "formatting", "forms", "mail", "paging",
           "security", "tasks", "types"}  # fmt: skip
 FEATURES = ["directory", "auth", "drafting", "consultation", "signoff", "letters", "delivery"]
 # Above every feature: pages and commands that show or drive several at once.

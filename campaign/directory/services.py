@@ -19,6 +19,7 @@ from campaign.directory.models import (
 )
 from campaign.directory.roster import ensure_membership, get_or_create_user, normalise_email
 from campaign.extensions import db
+from campaign.paging import Page, paginate
 
 
 class AssociationExists(Exception):
@@ -62,14 +63,6 @@ class SchoolRow:
     heads: list[Headship]
 
 
-@dataclass
-class Page:
-    rows: list[SchoolRow]
-    total: int
-    page: int
-    pages: int
-
-
 def dao_member_schools(
     association_id: int,
     *,
@@ -90,15 +83,13 @@ def dao_member_schools(
         stmt = stmt.where(
             or_(func.lower(School.name).like(like), func.lower(School.postcode).like(like))
         )
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    pages = max(1, -(-total // per_page))
-    page = min(max(page, 1), pages)
-    schools = db.session.scalars(
-        stmt.options(joinedload(School.constituency).joinedload(Constituency.mp))
-        .order_by(School.name, School.urn)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).all()
+    schools, total, page, pages = paginate(
+        stmt.options(joinedload(School.constituency).joinedload(Constituency.mp)).order_by(
+            School.name, School.urn
+        ),
+        page,
+        per_page,
+    )
     heads = _heads_by_school(association_id, [s.id for s in schools])
     return Page([SchoolRow(s, heads.get(s.id, [])) for s in schools], total, page, pages)
 

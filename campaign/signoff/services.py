@@ -15,6 +15,7 @@ from campaign.directory.services import dao_head_ids, dao_member_schools_not_in
 from campaign.drafting.models import Campaign, CampaignState, StatementVersion
 from campaign.extensions import db
 from campaign.formatting import when
+from campaign.paging import Page, paginate
 from campaign.signoff.models import AuditEvent, Decision, Signature
 
 
@@ -89,15 +90,15 @@ def save_settings(campaign: Campaign, by: User, *, reminder_days: str, public_pa
     audit(campaign, by, "settings", reminder_days=reminder_days, public_page=public_page)
 
 
-def dao_audit_events(campaign_id: int) -> list[AuditEvent]:
-    """The campaign's audit log, newest first."""
-    return list(
-        db.session.scalars(
-            select(AuditEvent)
-            .where(AuditEvent.campaign_id == campaign_id)
-            .order_by(AuditEvent.id.desc())
-        )
+def dao_audit_events(campaign_id: int, page: int = 1, per_page: int = 100) -> Page[AuditEvent]:
+    """One page of the campaign's audit log, newest first."""
+    stmt = (
+        select(AuditEvent)
+        .where(AuditEvent.campaign_id == campaign_id)
+        .options(joinedload(AuditEvent.actor))
+        .order_by(AuditEvent.id.desc())
     )
+    return Page(*paginate(stmt, page, per_page))
 
 
 def require_open(campaign: Campaign) -> None:

@@ -17,6 +17,7 @@ from flask import (
 )
 from flask_login import current_user
 
+from campaign.bounds import id_arg
 from campaign.consultation.forms import ReminderForm
 from campaign.consultation.services import new_batch
 from campaign.directory.access import headship_or_404, require
@@ -293,5 +294,5 @@ def signatures_csv():
 @bp.get("/audit")
 def audit_log():
     require(Role.LEAD)
-    events = services.dao_audit_events(g.campaign.id)
-    return render_template("signoff/audit.html", campaign=g.campaign, events=events)
+    page = services.dao_audit_events(g.campaign.id, request.args.get("page", 1, type=id_arg))
+    return render_template("signoff/audit.html", campaign=g.campaign, page=page)
