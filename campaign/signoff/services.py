@@ -7,7 +7,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import contains_eager, joinedload
 
 from campaign.directory.models import School, User
@@ -80,7 +80,7 @@ def reopen(campaign: Campaign, by: User) -> list[int]:
 def close(campaign: Campaign, by: User | None) -> None:
     """Signatures become final. The caller commits."""
     campaign.move_to(CampaignState.CLOSED)
-    audit(campaign, by, "closed", signed=len(dao_standing(campaign.id)))
+    audit(campaign, by, "closed", signed=dao_standing_count(campaign.id))
 
 
 def save_settings(campaign: Campaign, by: User, *, reminder_days: str, public_page: bool) -> None:
@@ -133,6 +133,33 @@ def dao_signatures(campaign_id: int) -> list[Signature]:
     )
 
 
+def _standing(campaign_id: int):
+    return (
+        Signature.campaign_id == campaign_id,
+        Signature.decision == Decision.SIGNED,
+        Signature.withdrawn.is_(None),
+    )
+
+
+def dao_standing_count(campaign_id: int) -> int:
+    """How many signatures stand (signed, not withdrawn)."""
+    return db.session.scalar(select(func.count(Signature.id)).where(*_standing(campaign_id)))
+
+
+def dao_standing_nearby(campaign_id: int, local_authority: str, limit: int = 30) -> list[str]:
+    """The names of signing schools in this local authority, at most `limit`: what a
+    head signing sees, however many schools the nation has."""
+    return list(
+        db.session.scalars(
+            select(School.name)
+            .join(Signature, Signature.school_id == School.id)
+            .where(*_standing(campaign_id), School.local_authority == local_authority)
+            .order_by(School.name)
+            .limit(limit)
+        )
+    )
+
+
 def dao_standing(campaign_id: int) -> list[Signature]:
     """Signatures that stand (signed, not withdrawn), with their schools, by school name."""
     return list(
@@ -140,11 +167,7 @@ def dao_standing(campaign_id: int) -> list[Signature]:
             select(Signature)
             .join(School, School.id == Signature.school_id)
             .options(contains_eager(Signature.school))
-            .where(
-                Signature.campaign_id == campaign_id,
-                Signature.decision == Decision.SIGNED,
-                Signature.withdrawn.is_(None),
-            )
+            .where(*_standing(campaign_id))
             .order_by(School.local_authority, School.name)
         )
     )

@@ -39,6 +39,8 @@ from campaign.signoff.forms import SettingsForm, SignForm
 from campaign.signoff.models import Decision
 from campaign.signoff.progress import progress
 
+NEARBY = 30  # signing schools named on the sign page: those in the school's own LA
+
 bp = Blueprint("signoff", __name__, url_prefix="/a/<slug>/campaigns/<cslug>")
 scope_to_campaign(bp)
 
@@ -96,7 +98,6 @@ def sign(urn: int):
             error = str(exc)
         else:
             return redirect(url_for("signoff.done", urn=urn))
-    standing = services.dao_standing(campaign.id)
     return render_template(
         "signoff/sign.html",
         campaign=campaign,
@@ -106,7 +107,9 @@ def sign(urn: int):
         existing=existing if existing and existing.withdrawn is None else None,
         frozen=frozen,
         paragraphs=[text.to_html(p) for p in text.paragraphs(frozen.body)] if frozen else [],
-        standing=standing,
+        signed_count=services.dao_standing_count(campaign.id),
+        nearby=services.dao_standing_nearby(campaign.id, school.local_authority, NEARBY),
+        nearby_limit=NEARBY,
         is_open=campaign.signoff_open(),
     ), 400 if error or form.errors else 200
 
