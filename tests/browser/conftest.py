@@ -18,6 +18,14 @@ ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]  # fmt: skip
+# test_every_page.py's table of each page's server time and weight, for the summary.
+PAGES_REPORT = pytest.StashKey[str]()
+
+
+def pytest_terminal_summary(terminalreporter, config) -> None:
+    if report := config.stash.get(PAGES_REPORT, ""):
+        terminalreporter.write_sep("-", "every page (also in test-artifacts/pages.md)")
+        terminalreporter.write_line(report)
 
 
 @pytest.fixture(scope="session")
