@@ -18,6 +18,12 @@ def plural(count: int, singular: str, plural_form: str | None = None) -> str:
     return f"{count:,} {word}"
 
 
+def and_list(items: list[str]) -> str:
+    """`and_list(["A", "B", "C"])` is "A, B and C"."""
+    items = [str(item) for item in items]
+    return " and ".join([", ".join(items[:-1]), items[-1]]) if len(items) > 1 else "".join(items)
+
+
 def money(pounds: int | float | None) -> str:
     if pounds is None:
         return ""
