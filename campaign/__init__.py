@@ -165,6 +165,7 @@ def register_template_helpers(app: Flask) -> None:
         number=formatting.number,
         money=formatting.money,
         when=formatting.when,
+        when_relative=formatting.when_relative,
         markdown=to_html,
         paragraphs=paragraphs,
     )

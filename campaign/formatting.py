@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 LONDON = ZoneInfo("Europe/London")
@@ -38,3 +38,15 @@ def when(moment: datetime | None) -> str:
     hour = local.strftime("%I").lstrip("0")
     time = f"{hour}{local:%p}".lower() if local.minute == 0 else f"{hour}:{local:%M%p}".lower()
     return f"{local.day} {local:%B %Y} at {time}"
+
+
+def when_relative(moment: datetime, now: datetime | None = None) -> str:
+    """ "at 10:02am today", "at 4pm yesterday", else "on 23 November 2026 at 5:04pm"."""
+    day = (now or datetime.now(UTC)).astimezone(LONDON).date()
+    date, time = when(moment).split(" at ")
+    local = moment.astimezone(LONDON).date()
+    if local == day:
+        return f"at {time} today"
+    if (day - local).days == 1:
+        return f"at {time} yesterday"
+    return f"on {date} at {time}"
