@@ -161,9 +161,11 @@ def register_template_helpers(app: Flask) -> None:
 
     app.jinja_env.filters.update(
         plural=formatting.plural,
+        and_list=formatting.and_list,
         number=formatting.number,
         money=formatting.money,
         when=formatting.when,
+        when_relative=formatting.when_relative,
         markdown=to_html,
         paragraphs=paragraphs,
     )

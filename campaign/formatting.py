@@ -18,6 +18,12 @@ def plural(count: int, singular: str, plural_form: str | None = None) -> str:
     return f"{count:,} {word}"
 
 
+def and_list(items: list[str]) -> str:
+    """`and_list(["A", "B", "C"])` is "A, B and C"."""
+    items = [str(item) for item in items]
+    return " and ".join([", ".join(items[:-1]), items[-1]]) if len(items) > 1 else "".join(items)
+
+
 def money(pounds: int | float | None) -> str:
     if pounds is None:
         return ""
@@ -55,3 +61,15 @@ def day_and_time(moment: datetime, now: datetime | None = None) -> str:
         return f"on {local:%A} at {clock}"
     year = "" if local.year == today.year else f" {local.year}"
     return f"on {local.day} {local:%B}{year} at {clock}"
+
+
+def when_relative(moment: datetime, now: datetime | None = None) -> str:
+    """ "at 10:02am today", "at 4pm yesterday", else "on 23 November 2026 at 5:04pm"."""
+    day = (now or datetime.now(UTC)).astimezone(LONDON).date()
+    date, time = when(moment).split(" at ")
+    local = moment.astimezone(LONDON).date()
+    if local == day:
+        return f"at {time} today"
+    if (day - local).days == 1:
+        return f"at {time} yesterday"
+    return f"on {date} at {time}"

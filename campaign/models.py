@@ -7,6 +7,7 @@ from campaign.consultation.models import (
     EvidenceAnswer,
     EvidenceQuestion,
     Notice,
+    Reminder,
     Stance,
 )
 from campaign.delivery.models import DeliveryEvent, Message, ParentList, Suppression
@@ -38,6 +39,7 @@ __all__ = [
     "Letter",
     "Notice",
     "ParentList",
+    "Reminder",
     "Stance",
     "StatementVersion",
     "Constituency",

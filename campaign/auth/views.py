@@ -9,8 +9,9 @@ from flask_login import current_user, login_required
 
 from campaign.auth import services, tasks
 from campaign.auth.forms import ConfirmSignInForm, DetailsForm, SignInForm
-from campaign.directory.services import dao_headships_of
+from campaign.directory.services import schools_led_anywhere
 from campaign.extensions import limiter
+from campaign.formatting import and_list
 
 bp = Blueprint("auth", __name__)
 
@@ -41,13 +42,15 @@ def confirm(token: str):
     login_token = services.usable_token(token)
     if login_token is None:
         return render_template("auth/link_expired.html"), 410
-    headships = dao_headships_of(login_token.user_id)
+    schools = schools_led_anywhere(login_token.user_id)
+    # Each school once; its associations too when the person is in more than one.
+    several = len({a for s in schools for a in s.associations}) > 1
     return render_template(
         "auth/confirm.html",
         form=ConfirmSignInForm(),
         user=login_token.user,
-        schools=[h.school.name for h in headships],
-        job_title=headships[0].job_title if headships else "",
+        schools=[f"{s.name} ({and_list(s.associations)})" if several else s.name for s in schools],
+        job_title=schools[0].job_title if schools else "",
     )
 
 

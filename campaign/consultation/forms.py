@@ -99,6 +99,8 @@ class ReminderForm(Form):
     batch = HiddenField(validators=[Length(max=50)])  # services.new_batch(): 16 characters
     la = HiddenField()
     constituency = HiddenField()
+    # Posted by "Send another reminder": the lead has seen that one went within a day.
+    confirm = BooleanField()
     submit = SubmitField("Send reminders")
 
 

@@ -195,3 +195,23 @@ class Notice(db.Model):
     key: Mapped[str] = mapped_column(String(200), unique=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     sent: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
+
+
+class Reminder(db.Model):
+    """One press of "Send a reminder" during a consultation: when, by whom, to the heads
+    of which unanswered schools (an LA or constituency, or all) and to how many. Read
+    to warn before the same heads are reminded twice in a day."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaign.id", ondelete="CASCADE"), index=True
+    )
+    by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    # The press (services.new_batch): the same form posted twice is one reminder.
+    batch: Mapped[str] = mapped_column(String(50), unique=True)
+    la: Mapped[str] = mapped_column(String(100), default="")  # "" is every LA
+    constituency: Mapped[str] = mapped_column(String(9), default="")  # an ONS code, or ""
+    heads: Mapped[int]
+    created: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
+
+    __table_args__ = (CheckConstraint("heads >= 0", name="heads_not_negative"),)

@@ -7,7 +7,9 @@ looks for a row that is not saved yet (ARCHITECTURE.md, "The commit rule").
 
 from __future__ import annotations
 
-from campaign.consultation import services, tasks
+from sqlalchemy.exc import IntegrityError
+
+from campaign.consultation import reminders, services, tasks
 from campaign.consultation.models import Amendment
 from campaign.directory.models import User
 from campaign.drafting.models import Campaign, CampaignState, StatementVersion
@@ -35,10 +37,29 @@ def back_to_draft(campaign: Campaign) -> None:
     db.session.commit()
 
 
-def chase(campaign: Campaign, *, batch: str, la: str = "", constituency: str = "") -> list[int]:
+def chase(
+    campaign: Campaign,
+    *,
+    batch: str,
+    la: str = "",
+    constituency: str = "",
+    by: User | None = None,
+    confirm: bool = False,
+) -> list[int]:
     """Remind the heads of schools that have not answered (in this local authority or
-    constituency, if given); one press (`batch`) reminds each head once."""
+    constituency, if given); one press (`batch`) reminds each head once. A second
+    reminder to the same schools within a day is refused (ReminderSentRecently)
+    unless `confirm`."""
     user_ids = services.reminder_recipients(campaign, la=la, constituency=constituency)
+    if user_ids:
+        reminders.record_reminder(
+            campaign, by, batch=batch, heads=len(user_ids), la=la, constituency=constituency,
+            confirm=confirm,
+        )  # fmt: skip
+        try:
+            db.session.commit()
+        except IntegrityError:  # the same press posted twice at once: the other one records it
+            db.session.rollback()
     for user_id in user_ids:
         tasks.send_reminder(campaign.id, user_id, batch)
     return user_ids

@@ -17,6 +17,7 @@ from campaign.consultation.forms import (
     answer_form,
 )
 from campaign.consultation.models import QuestionKind, StanceKind
+from campaign.consultation.reminders import ReminderSentRecently, dao_last_reminder, recent
 from campaign.consultation.summary import summary_csv
 from campaign.directory.access import headship_or_404, require
 from campaign.directory.models import Role
@@ -263,6 +264,8 @@ def dashboard():
         amendments=amendments,
         decision_form=DecisionForm(),
         reminder_form=reminder_form,
+        last_reminder=dao_last_reminder(campaign.id),
+        recent_reminder=recent(dao_last_reminder(campaign.id, la=la, constituency=constituency)),
         questions=questions,
         totals={
             q.id: {by: evidence.totals(campaign, q, by) for by in ("la", "constituency")}
@@ -281,7 +284,22 @@ def reminders():
         abort(400)
     try:
         user_ids = steps.chase(
-            campaign, batch=form.batch.data, la=form.la.data, constituency=form.constituency.data
+            campaign,
+            batch=form.batch.data,
+            la=form.la.data,
+            constituency=form.constituency.data,
+            by=current_user,
+            confirm=form.confirm.data,
+        )
+    except ReminderSentRecently as exc:
+        flash(str(exc))  # the dashboard, on the same schools, offers "Send another reminder"
+        return redirect(
+            url_for(
+                "consultation.dashboard",
+                la=form.la.data,
+                constituency=form.constituency.data,
+                _anchor="no-answer",
+            )
         )
     except services.ConsultationError as exc:
         flash(str(exc))

@@ -254,10 +254,31 @@ def dao_headships_of(user_id: int) -> list[Headship]:
         db.session.scalars(
             select(Headship)
             .where(Headship.user_id == user_id)
-            .options(joinedload(Headship.school))
+            .options(joinedload(Headship.school).joinedload(School.association))
             .order_by(Headship.id)
         )
     )
+
+
+@dataclass
+class SchoolLed:
+    """A school a person leads, named once however many associations list them."""
+
+    name: str
+    job_title: str
+    associations: list[str]
+
+
+def schools_led_anywhere(user_id: int) -> list[SchoolLed]:
+    """Every school the user leads, once per school (by URN), with the associations
+    whose rosters say so, in the order the headships were recorded."""
+    schools: dict[int, SchoolLed] = {}
+    for headship in dao_headships_of(user_id):
+        school = headship.school
+        led = schools.setdefault(school.urn, SchoolLed(school.name, headship.job_title, []))
+        if school.association.name not in led.associations:
+            led.associations.append(school.association.name)
+    return list(schools.values())
 
 
 def dao_first_lead(association_id: int) -> User | None:

@@ -46,5 +46,7 @@ def signatories(aslug: str, cslug: str):
         count=len(standing),
         reference=raw,
         checked=checked,
+        # As printed on the letter, not as typed: "edwe lpf5 f2s2" is EDWE-LPF5-F2S2.
+        printed=services.reference(campaign, checked.version) if checked else raw,
         closed=max((e for e in [campaign.signoff_deadline] if e), default=None),
     )

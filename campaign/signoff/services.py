@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import contains_eager, joinedload
 
+from campaign.consultation import reminders
+from campaign.consultation.reminders import LastReminder
 from campaign.directory.models import School, User
 from campaign.directory.services import dao_head_ids, dao_member_schools_not_in
 from campaign.drafting.models import Campaign, CampaignState, StatementVersion
@@ -25,6 +27,14 @@ class SignOffError(Exception):
 
 class AlreadyAnswered(SignOffError):
     """The school has already signed or declined (a second submit)."""
+
+
+class ChasedRecently(SignOffError):
+    """A chaser went to the same heads within REMINDER_INTERVAL: confirm to send another."""
+
+    def __init__(self, last: LastReminder):
+        self.last = last
+        super().__init__(reminders.warning(last))
 
 
 def audit(campaign: Campaign, actor: User | None, action: str, **detail) -> None:
@@ -188,6 +198,41 @@ def chase_recipients(campaign: Campaign, *, la: str = "", constituency: str = ""
     require_open(campaign)
     schools = dao_unanswered(campaign, la=la, constituency=constituency)
     return dao_head_ids(campaign.association_id, [s.id for s in schools]) if schools else []
+
+
+def _chases(campaign_id: int) -> list[AuditEvent]:
+    return list(
+        db.session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.campaign_id == campaign_id, AuditEvent.action == "chased")
+            .order_by(AuditEvent.id.desc())
+        )
+    )
+
+
+def dao_last_chase(
+    campaign_id: int, *, la: str | None = None, constituency: str | None = None
+) -> LastReminder | None:
+    """The latest chaser sent by hand (the audit log's "chased"); to this selection
+    only, if one is given."""
+    for event in _chases(campaign_id):
+        sent_to = (event.detail.get("la", ""), event.detail.get("constituency", ""))
+        if (la is None and constituency is None) or sent_to == (la or "", constituency or ""):
+            return LastReminder(event.created, event.detail.get("heads", 0), *sent_to)
+    return None
+
+
+def check_chase(
+    campaign: Campaign, *, batch: str, la: str = "", constituency: str = "", confirm: bool = False
+) -> bool:
+    """False if this press (`batch`) was recorded already. Raises ChasedRecently for a
+    second chaser to the same selection within REMINDER_INTERVAL unless `confirm`."""
+    if any(event.detail.get("batch") == batch for event in _chases(campaign.id)):
+        return False
+    last = dao_last_chase(campaign.id, la=la, constituency=constituency)
+    if last and last.is_recent() and not confirm:
+        raise ChasedRecently(last)
+    return True
 
 
 # --- letter references --------------------------------------------------------

@@ -43,13 +43,27 @@ def reopen(campaign: Campaign, by: User) -> tuple[int, list[int]]:
 
 
 def chase(
-    campaign: Campaign, by: User, *, batch: str, la: str = "", constituency: str = ""
+    campaign: Campaign,
+    by: User,
+    *,
+    batch: str,
+    la: str = "",
+    constituency: str = "",
+    confirm: bool = False,
 ) -> list[int]:
     """Remind the heads of schools that have not answered (in this local authority or
-    constituency, if given); one press (`batch`) reminds each head once."""
+    constituency, if given); one press (`batch`) reminds each head once. A second
+    chaser to the same schools within a day is refused (ChasedRecently) unless
+    `confirm`."""
     user_ids = services.chase_recipients(campaign, la=la, constituency=constituency)
-    services.audit(campaign, by, "chased", heads=len(user_ids), la=la, constituency=constituency)
-    db.session.commit()
+    if services.check_chase(
+        campaign, batch=batch, la=la, constituency=constituency, confirm=confirm
+    ):
+        services.audit(
+            campaign, by, "chased", heads=len(user_ids), la=la, constituency=constituency,
+            batch=batch,
+        )  # fmt: skip
+        db.session.commit()
     key = f"signoff-chaser:{campaign.id}:{batch}"
     for user_id in user_ids:
         tasks.send_chaser(campaign.id, user_id, key)

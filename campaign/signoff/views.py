@@ -18,6 +18,7 @@ from flask import (
 from flask_login import current_user
 
 from campaign.bounds import id_arg
+from campaign.consultation import reminders
 from campaign.consultation.forms import ReminderForm
 from campaign.consultation.services import new_batch
 from campaign.directory.access import headship_or_404, require
@@ -213,6 +214,10 @@ def dashboard():
         constituency=constituency,
         local_authorities=dao_local_authorities(g.association.id),
         constituencies=[row.constituency for row in dao_mps_for_members(g.association.id)],
+        last_chase=services.dao_last_chase(campaign.id),
+        recent_chase=reminders.recent(
+            services.dao_last_chase(campaign.id, la=la, constituency=constituency)
+        ),
         chase_form=ReminderForm(
             data={"batch": new_batch(), "la": la, "constituency": constituency}
         ),
@@ -237,6 +242,17 @@ def chase():
             batch=form.batch.data,
             la=form.la.data,
             constituency=form.constituency.data,
+            confirm=form.confirm.data,
+        )
+    except services.ChasedRecently as exc:
+        flash(str(exc))  # the dashboard, on the same schools, offers "Send another reminder"
+        return redirect(
+            url_for(
+                "signoff.dashboard",
+                la=form.la.data,
+                constituency=form.constituency.data,
+                _anchor="no-answer",
+            )
         )
     except services.SignOffError as exc:
         flash(str(exc))

@@ -55,17 +55,6 @@ REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS") or REPO / "test-artifacts")
 SCREENS = Path(os.environ.get("SCREENSHOT_DIR") or ARTIFACTS / "screens")
 
-# Problems another branch is fixing: each is its own xfail test below, so the
-# rest of the page is still checked strictly. (page id, size, axe rule or "overflow")
-FIXING = "expected to be fixed by the journey-fixes branch: "
-KNOWN = {
-    ("public.signatories", "phone", "overflow"): FIXING + "the SHA-256 overflows a phone",
-    # The same root: a whole SHA-256 in <code>, which cannot wrap. Left to that fix
-    # so the two branches do not both change how <code> wraps.
-    ("drafting.version", "phone", "overflow"): FIXING + "the SHA-256 overflows a phone "
-    "(the same <code> as the public page's)",
-}
-
 
 @dataclass
 class Visit:
@@ -77,12 +66,6 @@ class Visit:
     basics: str = ""  # what assert_accessible_basics said, if it failed
     weight: dict = field(default_factory=dict)
     server_ms: list[float] = field(default_factory=list)
-
-    def failed_checks(self) -> set[str]:
-        failed = {v["id"] for v in self.violations}
-        if self.facts.get("scroll_width", 0) > self.facts.get("inner_width", 0):
-            failed.add("overflow")
-        return failed
 
 
 @pytest.fixture(scope="module")
@@ -276,35 +259,14 @@ def test_the_csp_blocks_add_script_tag_so_axe_is_evaluated(browser):
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.id)
 def test_page(sweep, page, size):
     found = sweep[page.id, size]
-    known = {check for (pid, sz, check) in KNOWN if (pid, sz) == (page.id, size)}
     problems = []
     if found.status != page.status or found.redirected:
         problems.append(
             f"status {found.status} (redirected: {found.redirected}), not {page.status}"
         )
-    violations = [v for v in found.violations if v["id"] not in known]
-    if violations:
-        problems.append("axe:\n" + describe(violations))
-    if page.site_layout:
-        facts = found.facts
-        if "overflow" not in known:
-            if found.basics:
-                problems.append(f"assert_accessible_basics: {found.basics}")
-                problems += [f"    too wide: {e}" for e in facts["too_wide"]]
-        elif (facts["lang"], facts["h1s"], facts["skip_links"]) != ("en-GB", 1, 1):
-            problems.append(f"lang, h1s, skip links: {facts}")
+    if found.violations:
+        problems.append("axe:\n" + describe(found.violations))
+    if page.site_layout and found.basics:
+        problems.append(f"assert_accessible_basics: {found.basics}")
+        problems += [f"    too wide: {e}" for e in found.facts["too_wide"]]
     assert not problems, f"{page.id} at {size}:\n" + "\n".join(problems)
-
-
-@pytest.mark.parametrize(
-    ("page_id", "size", "check"),
-    [
-        pytest.param(*key, id="-".join(key), marks=pytest.mark.xfail(strict=False, reason=reason))
-        for key, reason in KNOWN.items()
-    ],
-)
-def test_known_problem_is_gone(sweep, page_id, size, check):
-    found = sweep[page_id, size]
-    assert check not in found.failed_checks(), describe(
-        [v for v in found.violations if v["id"] == check]
-    ) or str(found.facts)
