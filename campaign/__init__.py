@@ -8,7 +8,7 @@ from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import InternalServerError
 
-from campaign import bounds, security
+from campaign import bounds, logs, security
 from campaign import config as settings
 from campaign.extensions import csrf, db, huey, limiter, login_manager, migrate
 
@@ -22,6 +22,7 @@ def create_app(config: dict | None = None) -> Flask:
     )
     app.config.from_mapping(settings.from_environment())
     app.config.from_mapping(config or {})
+    logs.init_app(app)
     bounds.init_app(app)
     register_extensions(app)
     register_blueprints(app)
@@ -57,6 +58,7 @@ def register_blueprints(app: Flask) -> None:
     from campaign.delivery.views import bp as delivery
     from campaign.directory.views import bp as directory
     from campaign.drafting.views import bp as drafting
+    from campaign.health import bp as health
     from campaign.letters.views import bp as letters
     from campaign.overview.views import bp as overview
     from campaign.signoff.public import bp as public
@@ -74,6 +76,7 @@ def register_blueprints(app: Flask) -> None:
         parents,
         public,
         unsubscribe,
+        health,
     ):
         app.register_blueprint(blueprint)
     if app.config["DEVELOPMENT"]:

@@ -64,6 +64,13 @@ def from_environment() -> dict:
         "PARLIAMENT_API_URL": os.environ.get(
             "PARLIAMENT_API_URL", "https://members-api.parliament.uk"
         ).rstrip("/"),
+        # "json" (one object per line, for a log collector) or "text" (for reading in a
+        # terminal); development defaults to text (campaign.logs).
+        "LOG_FORMAT": os.environ.get("LOG_FORMAT") or ("text" if development else "json"),
+        "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
+        # `campaign retention`: sign-in links, parents' lists and finished campaigns'
+        # personal data older than this many days are deleted or anonymised.
+        "RETENTION_DAYS": int(os.environ.get("RETENTION_DAYS", "365")),
         "LOGIN_TOKEN_MINUTES": int(os.environ.get("LOGIN_TOKEN_MINUTES", "30")),
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_MB", "80")) * 1024 * 1024,
         # Counted in Redis when there is one, so every worker shares one budget.

@@ -12,11 +12,12 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "campaign"
 # Lowest first: each may import the ground floor and the features before it.
-GROUND = {"bounds", "config", "downloads", "extensions", "formatting", "forms", "mail", "paging",
-          "security", "tasks", "types"}  # fmt: skip
+GROUND = {"bounds", "config", "downloads", "extensions", "formatting", "forms", "logs", "mail",
+          "paging", "security", "tasks", "types"}  # fmt: skip
 FEATURES = ["directory", "auth", "drafting", "consultation", "signoff", "letters", "delivery"]
 # Above every feature: pages and commands that show or drive several at once.
-TOP = {"overview", "devtools", "demo", "demo_campaign", "cli", "models", "__init__"}
+TOP = {"overview", "devtools", "demo", "demo_campaign", "cli", "health", "models", "retention",
+       "__init__"}  # fmt: skip
 
 
 def _modules() -> dict[str, ast.Module]:

@@ -37,7 +37,7 @@ tests/auth and the form tests check.
 
 Public routes and their own checks: the sign-in pages, the static files, / (which
 sends each person to their association, or to sign in) and the published
-signatory page are for everyone; /sign-in/<token> is open to whoever
+signatory page and /healthz are for everyone; /sign-in/<token> is open to whoever
 holds a live token (its own tests: tests/auth); /unsubscribe/<token> to whoever
 holds a token we signed (@forged: one we did not); the SendGrid webhook to a
 body signed with the configured key (@unsigned: one that is not).
@@ -102,6 +102,7 @@ MATRIX: dict[str, dict[str, str]] = {
     "unsubscribe.confirm @forged":        {"GET POST": "404   404   404   404   404   404"},
     "unsubscribe.sendgrid_events":        {"POST":     "OK    OK    OK    OK    OK    OK"},
     "unsubscribe.sendgrid_events @unsigned": {"POST":  "403   403   403   403   403   403"},
+    "health.healthz":                     {"GET":      "OK    OK    OK    OK    OK    OK"},
 
     # The register.
     "overview.home":                     {"GET":      "LOGIN OK    OK    OK    OK    404"},
