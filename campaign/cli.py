@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 
 import click
@@ -36,15 +35,24 @@ def demo(with_consultation: bool, with_signoff: bool) -> None:
 
 
 @main.command()
-@click.option("--workers", default=2, show_default=True)
+@click.option(
+    "--concurrency",
+    "-c",
+    type=click.IntRange(min=1),
+    default=2,
+    show_default=True,
+    help="Tasks run at once (threads).",
+)
+# The old name, kept so scripts written for it still work.
+@click.option("--workers", type=click.IntRange(min=1), hidden=True)
 @with_appcontext
-def worker(workers: int) -> None:
+def worker(concurrency: int, workers: int | None) -> None:
     """Run the background task consumer (Huey) for this app."""
-    # Every task module is imported by its blueprint, so create_app registered them all.
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    # Every task module is imported by its blueprint, so create_app registered them all;
+    # logging is already set up by create_app (campaign.logs, LOG_FORMAT).
     tasks.set_worker_app(current_app._get_current_object())
     # Poll at least once a second: a sign-in link should arrive while the person waits.
-    Consumer(huey, workers=workers, worker_type="thread", max_delay=1.0).run()
+    Consumer(huey, workers=workers or concurrency, worker_type="thread", max_delay=1.0).run()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -28,6 +28,8 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 REQUEST_FIELDS = ("method", "path", "status", "duration_ms", "remote_addr")
 # Path arguments never written to a log: a sign-in link still unused, an unsubscribe link.
 SECRET_ARGS = {"token"}
+# Libraries that say a line per step at INFO (WeasyPrint: several per letter rendered).
+CHATTY = ("weasyprint", "fontTools", "pikepdf")
 
 request_log = logging.getLogger("campaign.request")
 
@@ -108,6 +110,8 @@ def configure(fmt: str = "json", level: str = "INFO") -> None:
     handler.addFilter(RequestIdFilter())
     root.addHandler(handler)
     root.setLevel(level.upper())
+    for name in CHATTY:
+        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
 
 
 def init_app(app: Flask) -> None:

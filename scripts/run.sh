@@ -13,7 +13,7 @@ mkdir -p "$INSTANCE"
 "$BIN/campaign" db upgrade 2>>"$INSTANCE/web.log"
 links=$("$BIN/campaign" demo)
 
-"$BIN/campaign" worker >>"$INSTANCE/worker.log" 2>&1 &
+"$BIN/campaign" worker --concurrency 2 >>"$INSTANCE/worker.log" 2>&1 &
 worker=$!
 "$BIN/campaign" run --host 127.0.0.1 --port 5000 >>"$INSTANCE/web.log" 2>&1 &
 web=$!

@@ -143,3 +143,11 @@ def test_campaigns_list_and_unknown_campaign(runner, app):
     assert len(listed[0]["version_sha256"]) == 64
     missing = run(runner, "campaigns", "show", "nope")
     assert missing.exit_code == 1 and 'No campaign has the slug "nope"' in missing.output
+
+
+def test_worker_takes_concurrency_and_still_the_old_workers_name(runner):
+    shown = run(runner, "worker", "--help")
+    assert "--concurrency" in shown.output and "--workers" not in shown.output
+    for args in (["--concurrency", "0"], ["--workers", "0"]):
+        refused = runner.invoke(main, ["worker", *args])
+        assert refused.exit_code == 2 and "0 is not in the range x>=1" in refused.output

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import subprocess
+import sys
+import threading
 
 import pytest
 
@@ -83,3 +87,35 @@ def test_outside_a_request_the_id_is_a_dash_and_text_format_reads_plainly(app, c
 def test_incoming_ids():
     assert incoming_or_new_id("abc-DEF_1.2") == "abc-DEF_1.2"
     assert incoming_or_new_id(None) != incoming_or_new_id(None)
+
+
+def test_the_worker_logs_json_lines(tmp_path):
+    env = {
+        **os.environ,
+        "CAMPAIGN_INSTANCE": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'campaign.sqlite3'}",
+    }
+    env.pop("LOG_FORMAT", None)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "campaign.cli", "worker", "--concurrency", "1"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    guard = threading.Timer(60, worker.kill)  # a worker that never says it started
+    guard.start()
+    try:
+        seen = []
+        for raw in worker.stderr:
+            seen.append(json.loads(raw))  # every line is JSON, or this fails
+            if seen[-1]["logger"] == "huey.consumer":
+                break
+        assert "Huey consumer started with 1 thread" in seen[-1]["message"]
+        assert seen[-1]["request_id"] == "-" and seen[-1]["level"] == "INFO"
+        assert not [line for line in seen if line["logger"].startswith("weasyprint")]
+    finally:
+        guard.cancel()
+        worker.terminate()
+        worker.wait(timeout=30)
+        worker.stderr.close()
