@@ -55,6 +55,7 @@ EXCLUDED = {
     "letters.status": "JSON for the progress script",
     "delivery.status": "JSON for the progress script",
     "directory.import_job_status": "JSON for the progress script",
+    "health.healthz": "JSON for load balancers and monitors",
 }
 
 
