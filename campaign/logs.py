@@ -3,7 +3,8 @@ carrying the id of the request it was written in.
 
 The request id is the caller's `X-Request-ID` when it is a sane one (a proxy or load
 balancer in front usually sets it), else one made here; it is sent back in the same
-header, so a person's "reference" and every line logged for their request match.
+header, and every line logged while the request runs carries it, so one line (an
+error's, found by the reference the error page shows) leads to all the others.
 The web app (`init_app`) and `campaign worker` both log through `configure`.
 """
 
