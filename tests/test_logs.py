@@ -119,3 +119,23 @@ def test_the_worker_logs_json_lines(tmp_path):
         worker.terminate()
         worker.wait(timeout=30)
         worker.stderr.close()
+
+
+def test_a_server_error_logs_its_traceback_and_its_request_line_under_one_id(make_app, capsys):
+    app = make_app(PROPAGATE_EXCEPTIONS=False)
+
+    @app.get("/broken")
+    def broken():
+        raise RuntimeError("the printer is on fire")
+
+    capsys.readouterr()
+    response = app.test_client().get("/broken")
+    assert response.status_code == 500
+    request_id = response.headers["X-Request-ID"]
+    captured = lines(capsys.readouterr().err)
+    errors = [line for line in captured if line["level"] == "ERROR"]
+    assert errors and {line["request_id"] for line in errors} == {request_id}
+    [ours] = [line for line in errors if line["message"].startswith("Unexpected error, reference")]
+    assert "RuntimeError: the printer is on fire" in ours["exception"]
+    [request] = [line for line in captured if line.get("path") == "/broken"]
+    assert (request["status"], request["request_id"]) == (500, request_id)
