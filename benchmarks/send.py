@@ -50,6 +50,7 @@ from campaign.extensions import db  # noqa: E402
 from campaign.letters.models import Audience, Letter  # noqa: E402
 from campaign.letters.render import render_batch  # noqa: E402
 from campaign.letters.services import TEMPLATES, build_merges, letter_html  # noqa: E402
+from campaign.letters.store import letter_store  # noqa: E402
 from campaign.signoff.models import Decision, Signature  # noqa: E402
 from tests import fakes  # noqa: E402
 
@@ -128,12 +129,12 @@ def build_campaign(n: int) -> Campaign:
         # Every letter shares one real PDF of its kind: rendering 20,650 of them is
         # what benchmarks/letters.py measures; here only the sending is timed.
         sample = render_batch([letter_html(TEMPLATES[audience], next(iter(merges.values())))])[0]
-        digest = hashlib.sha256(sample.pdf).hexdigest()
+        digest = letter_store().put(sample.pdf)
         bulk(Letter, [
             {"campaign_id": campaign.id, "audience": audience, "recipient": recipient,
              "recipient_name": merge["recipient_name"], "merge": merge,
              "merge_sha256": hashlib.sha256(json.dumps(merge, sort_keys=True).encode()).hexdigest(),
-             "pdf": sample.pdf, "pages": sample.pages, "sha256": digest,
+             "pages": sample.pages, "sha256": digest,
              "rendered": datetime.now(UTC)}
             for recipient, merge in merges.items()
         ])  # fmt: skip
@@ -144,7 +145,7 @@ def build_campaign(n: int) -> Campaign:
 def bench(url: str, backend: str, args: argparse.Namespace) -> dict:
     app = create_app({
         "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "BASE_URL": "http://localhost",
-        "SEND_WORKERS": args.workers,
+        "SEND_WORKERS": args.workers, "LETTER_STORE": tempfile.mkdtemp(prefix="bench-letters-"),
     })  # fmt: skip
     with app.app_context(), fakes.serve(fakes.sendgrid) as (api, recorder):
         upgrade()

@@ -15,6 +15,7 @@ from campaign import create_app, tasks
 from campaign.demo import load_demo
 from campaign.directory.cli import association_or_fail
 from campaign.extensions import db, huey
+from campaign.letters.retention import delete_pdfs
 from campaign.retention import apply_retention
 
 
@@ -81,6 +82,7 @@ def retention(days: int | None, slug: str | None, dry_run: bool, as_json: bool) 
         db.session.rollback()
     else:
         db.session.commit()
+        report.counts["letter PDFs deleted"] = delete_pdfs(report.pdfs)
     if as_json:
         click.echo(json.dumps({"dry_run": dry_run, "before": report.before.isoformat(),
                                "campaigns": report.campaigns, **report.counts}))  # fmt: skip

@@ -47,6 +47,10 @@ def from_environment() -> dict:
         "BASE_URL": os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "campaigns@demo.example"),
         "OUTBOX_DIR": os.environ.get("OUTBOX_DIR", str(instance / "outbox")),
+        # Rendered PDFs: a folder, or s3://bucket/prefix on any S3-compatible store
+        # (LETTER_STORE_ENDPOINT for one other than AWS; credentials as boto3 reads them).
+        "LETTER_STORE": os.environ.get("LETTER_STORE", str(instance / "letters")),
+        "LETTER_STORE_ENDPOINT": os.environ.get("LETTER_STORE_ENDPOINT", ""),
         "SENDGRID_API_KEY": os.environ.get("SENDGRID_API_KEY", ""),
         "SENDGRID_API_HOST": os.environ.get("SENDGRID_API_HOST", "https://api.sendgrid.com"),
         "SENDGRID_TIMEOUT": float(os.environ.get("SENDGRID_TIMEOUT", "30")),

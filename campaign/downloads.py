@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterable
 
 from flask import Response
 
 
-def attachment(body: bytes | str, mimetype: str, filename: str) -> Response:
+def attachment(body: bytes | str | Iterable[bytes], mimetype: str, filename: str) -> Response:
+    """A download; `body` may be an iterable of pieces, streamed as they come."""
     safe = filename.replace('"', "").replace("\n", " ")
     return Response(
         body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{safe}"'}

@@ -17,6 +17,7 @@ from sqlalchemy import text
 
 from campaign import logs
 from campaign.extensions import db, huey, limiter
+from campaign.letters.store import letter_store
 
 bp = Blueprint("health", __name__)
 log = logging.getLogger(__name__)
@@ -33,10 +34,15 @@ def check_queue() -> None:
     huey.storage.queue_size()
 
 
-# name -> check. The letter store's, when it lands: "letters": store.check,
+def check_letters() -> None:
+    """The letter store can be written to (a folder, or an S3 bucket)."""
+    letter_store().check()
+
+
 CHECKS: dict[str, Callable[[], None]] = {
     "database": check_database,
     "queue": check_queue,
+    "letters": check_letters,
 }
 
 

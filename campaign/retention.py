@@ -17,6 +17,7 @@ association's).
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -70,6 +71,8 @@ class RetentionReport:
     before: datetime
     campaigns: list[str] = field(default_factory=list)  # "<association>/<campaign>"
     counts: dict[str, int] = field(default_factory=dict)
+    # Letter PDFs to delete from the store once the run is committed.
+    pdfs: set[str] = field(default_factory=set)
 
 
 def dao_last_activity(campaign_ids: list[int]) -> dict[int, datetime]:
@@ -123,7 +126,10 @@ def apply_retention(days: int, association_id: int | None = None) -> RetentionRe
     report.counts["signatures anonymised"] = signoff.anonymise_signatures(ids)
     report.counts["audit events anonymised"] = signoff.anonymise_audit_log(ids)
     report.counts["consultation entries anonymised"] = consultation.anonymise_consultation(ids)
-    report.counts["letters anonymised"] = letters.anonymise_letters(ids)
+    report.counts["letters anonymised"] = letters.anonymise_letters(ids, report.pdfs)
+    if association_id is None:
+        report.pdfs |= letters.unused_pdfs(before=time.time() - 24 * 3600)
+    report.counts["letter PDFs deleted"] = len(report.pdfs)
     report.counts["messages anonymised"] = delivery.anonymise_outbox(ids)
     report.counts["delivery events anonymised"] = delivery.anonymise_delivery_events(ids)
     return report

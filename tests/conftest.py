@@ -91,6 +91,7 @@ def _config(url: str, tmp: Path | None = None) -> dict:
         "WTF_CSRF_ENABLED": False,
         "SESSION_COOKIE_SECURE": False,
         "OUTBOX_DIR": str(tmp or tempfile.mkdtemp()),
+        "LETTER_STORE": tempfile.mkdtemp(prefix="letters-"),
         "BASE_URL": "http://localhost",
         "LETTER_PROCESSES": 1,
     }

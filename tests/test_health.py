@@ -14,7 +14,10 @@ from tests.conftest import _config
 def test_healthy_is_200_with_every_check_ok_and_sets_no_cookie(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "checks": {"database": "ok", "queue": "ok"}}
+    assert response.get_json() == {
+        "status": "ok",
+        "checks": {"database": "ok", "queue": "ok", "letters": "ok"},
+    }
     assert "Set-Cookie" not in response.headers
     assert response.headers["Cache-Control"] == "no-store"
 
@@ -27,7 +30,11 @@ def test_a_database_that_cannot_be_opened_is_a_503_naming_it(tmp_path):
     assert response.status_code == 503
     body = response.get_json()
     assert body["status"] == "failing" and body["failing"] == ["database"]
-    assert body["checks"] == {"database": "failed: OperationalError", "queue": "ok"}
+    assert body["checks"] == {
+        "database": "failed: OperationalError",
+        "queue": "ok",
+        "letters": "ok",
+    }
     assert "no-such-folder" not in response.get_data(as_text=True)
     assert "Set-Cookie" not in response.headers
 
@@ -48,7 +55,7 @@ def test_a_queue_that_refuses_is_a_503_naming_it(client, monkeypatch):
     assert response.status_code == 503
     assert response.get_json() == {
         "status": "failing",
-        "checks": {"database": "ok", "queue": "failed: ConnectionError"},
+        "checks": {"database": "ok", "queue": "failed: ConnectionError", "letters": "ok"},
         "failing": ["queue"],
     }
 

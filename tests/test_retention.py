@@ -21,6 +21,7 @@ from campaign.drafting.models import Campaign, CampaignState
 from campaign.extensions import db
 from campaign.letters.models import Audience, Letter
 from campaign.letters.services import render_letters
+from campaign.letters.store import letter_store
 from campaign.signoff.models import AuditEvent, Decision, Signature
 from campaign.types import UtcDateTime
 from tests.factories import make_campaign, make_headship, make_school, make_user
@@ -243,3 +244,28 @@ def test_the_text_output_and_an_unknown_association(runner, campaigns):
     assert "Dry run: nothing was changed." in result.output
     unknown = runner.invoke(main, ["retention", "--association", "nope"])
     assert unknown.exit_code == 1 and 'No association has the slug "nope"' in unknown.output
+
+
+def _keys(campaign: Campaign) -> set[str]:
+    return set(db.session.scalars(select(Letter.sha256).where(Letter.campaign_id == campaign.id)))
+
+
+def test_an_old_campaigns_letter_pdfs_leave_the_store_and_newer_ones_stay(runner, campaigns):
+    w, old, new, old_b = campaigns
+    render_letters(new, Audience.PARENTS, processes=1)
+    db.session.commit()
+    store = letter_store()
+    old_keys, new_keys = _keys(old), _keys(new)
+    assert old_keys and new_keys and not old_keys & new_keys
+
+    assert run(runner, "--dry-run")["letter PDFs deleted"] == len(old_keys)
+    assert all(store.get(key).startswith(b"%PDF-") for key in old_keys)
+
+    assert run(runner)["letter PDFs deleted"] == len(old_keys)
+    for key in old_keys:
+        with pytest.raises(KeyError):
+            store.get(key)
+    assert all(store.get(key).startswith(b"%PDF-") for key in new_keys)
+    db.session.expire_all()
+    assert _keys(old) == {""}
+    assert run(runner)["letter PDFs deleted"] == 0

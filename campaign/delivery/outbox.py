@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import defer
 
 from campaign.delivery.models import (
     Channel,
@@ -123,7 +122,6 @@ def plan(campaign: Campaign, audience: Audience) -> Planned:
     letters = db.session.scalars(
         select(Letter)
         .where(Letter.campaign_id == campaign.id, Letter.audience == audience)
-        .options(defer(Letter.pdf))  # the plan needs the facts, not 20,000 PDFs
         .order_by(Letter.recipient_name)
     ).all()
     if not letters:

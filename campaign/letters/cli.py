@@ -58,7 +58,7 @@ def render_letters_command(
     if out_dir:
         folder = Path(out_dir)
         folder.mkdir(parents=True, exist_ok=True)
-        for letter in dao_letters(campaign.id, Audience(audience), pdfs=True):
+        for letter in dao_letters(campaign.id, Audience(audience)):
             name = letter.recipient.replace(":", "-")
             (folder / f"{name}.pdf").write_bytes(letter.pdf)
     if as_json:
@@ -131,7 +131,7 @@ def check_command(campaign_slug: str, slug: str | None, audience: str, as_json: 
 def pack_command(campaign_slug: str, slug: str | None, audience: str, out_file: str) -> None:
     """Write the print pack (the PDF the letters page offers) and its manifest CSV."""
     campaign = campaign_or_fail(campaign_slug, slug)
-    chosen = dao_letters(campaign.id, Audience(audience), pdfs=True)
+    chosen = dao_letters(campaign.id, Audience(audience))
     if not chosen:
         raise click.ClickException("There are no letters: render them first.")
     try:

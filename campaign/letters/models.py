@@ -5,11 +5,12 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from campaign.drafting.models import Campaign
 from campaign.extensions import db
+from campaign.letters.store import letter_store
 from campaign.types import UtcDateTime, text_enum
 
 
@@ -49,7 +50,8 @@ class Letter(db.Model):
     """A letter as rendered, with the merge data it was rendered from.
 
     `recipient` is "school:<URN>" or "constituency:<ONS code>" (see RecipientKind); re-rendering
-    skips a letter whose merge data (and so its hash) has not changed.
+    skips a letter whose merge data (and so its hash) has not changed. The PDF itself
+    is in the letter store (store.py) under `sha256`.
     """
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -62,15 +64,23 @@ class Letter(db.Model):
     recipient_name: Mapped[str] = mapped_column(String(300))
     merge: Mapped[dict] = mapped_column(JSON)
     merge_sha256: Mapped[str] = mapped_column(String(64))
-    pdf: Mapped[bytes] = mapped_column(LargeBinary)
     pages: Mapped[int]
-    sha256: Mapped[str] = mapped_column(String(64))
+    sha256: Mapped[str] = mapped_column(String(64))  # the PDF's key in the letter store
     rendered: Mapped[datetime] = mapped_column(UtcDateTime)
     # What the mail-house check found wrong with the PDF (see checks.py): [] when it
     # passes, None until checked. A letter with problems is neither sent nor packed.
     problems: Mapped[list | None] = mapped_column(JSON)
 
     __table_args__ = (UniqueConstraint("campaign_id", "audience", "recipient"),)
+
+    @property
+    def pdf(self) -> bytes:
+        """The PDF, read from the letter store."""
+        return letter_store().get(self.sha256)
+
+    @pdf.setter
+    def pdf(self, pdf: bytes) -> None:
+        self.sha256 = letter_store().put(pdf)
 
     @property
     def kind(self) -> RecipientKind:

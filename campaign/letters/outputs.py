@@ -7,14 +7,17 @@ import contextlib
 import io
 import re
 import zipfile
+from collections.abc import Iterable, Iterator
 
 import pikepdf
 import pypdfium2
+from sqlalchemy import Row
 
 from campaign.downloads import csv_writer
 from campaign.letters.checks import check_pdf
-from campaign.letters.models import Letter
+from campaign.letters.models import Letter, parse_recipient
 from campaign.letters.services import LettersError, failing_message
+from campaign.letters.store import LetterStore
 
 
 def first_page_png(letter: Letter, scale: float = 1.2) -> bytes:
@@ -29,19 +32,43 @@ def first_page_png(letter: Letter, scale: float = 1.2) -> bytes:
         document.close()
 
 
-def file_name(letter: Letter) -> str:
+def file_name(letter: Letter | Row) -> str:
     """ "900026 Abbey Community College.pdf", "E14001077 Richard Holden MP.pdf"."""
-    key = letter.recipient_code
+    key = parse_recipient(letter.recipient)[1]
     name = re.sub(r"[^\w .,'()-]+", "", letter.recipient_name).strip()
     return f"{key} {name}.pdf"
 
 
-def letters_zip(letters: list[Letter]) -> bytes:
-    out = io.BytesIO()
+class _Pieces(io.RawIOBase):
+    """Where a ZIP being streamed is written: the bytes so far, taken as they come."""
+
+    def __init__(self):
+        self._pieces: list[bytes] = []
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        self._pieces.append(bytes(data))
+        return len(data)
+
+    def take(self) -> bytes:
+        pieces, self._pieces = self._pieces, []
+        return b"".join(pieces)
+
+
+def letters_zip(letters: Iterable[Letter | Row], store: LetterStore) -> Iterator[bytes]:
+    """A ZIP of the letters' PDFs, made as it is sent: one PDF in memory at a time,
+    read from the store in pieces, whatever the number of letters. Needs no app
+    context, so a response can stream it after the request's context is gone."""
+    out = _Pieces()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         for letter in letters:
-            archive.writestr(file_name(letter), letter.pdf)
-    return out.getvalue()
+            with archive.open(file_name(letter), "w") as entry:
+                for piece in store.stream(letter.sha256):
+                    entry.write(piece)
+            yield out.take()
+    yield out.take()
 
 
 def require_checked(letters: list[Letter]) -> None:

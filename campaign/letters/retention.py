@@ -1,19 +1,20 @@
 """Retention: a finished campaign's letters keep the facts they were made from (the
 statement, the schools, the counts and figures), not the people named in them.
 
-The PDFs themselves are not touched here: they are the record of what was sent, and
-they move to the letter store (campaign/letters/store.py); deleting or keeping them
-is that store's decision (see the README, "Retention")."""
+Their PDFs name people too (the head who signed, the parents' school address, the
+MP), so they go from the letter store once the transaction that forgets them is
+committed (`delete_pdfs`), with any PDF no letter has used for a day (a letter
+rendered again leaves its old PDF behind)."""
 
 from __future__ import annotations
 
 from collections.abc import Collection
 
 from sqlalchemy import select
-from sqlalchemy.orm import defer
 
 from campaign.extensions import db
 from campaign.letters.models import Letter, RecipientKind
+from campaign.letters.store import letter_store
 
 # Merge fields that name no person (parents' letters and MPs' letters, merge.py).
 KEPT = {
@@ -38,20 +39,39 @@ def anonymised_merge(merge: dict) -> dict:
     return kept
 
 
-def anonymise_letters(campaign_ids: Collection[int]) -> int:
-    """Anonymise the merge data of the campaigns' letters, and name an MP's letter by
-    its constituency; how many letters changed. The caller commits."""
+def anonymise_letters(campaign_ids: Collection[int], pdfs: set[str]) -> int:
+    """Anonymise the merge data of the campaigns' letters, name an MP's letter by its
+    constituency and let go of its PDF (its key is added to `pdfs`, for
+    `delete_pdfs` once this is committed); how many letters changed. The caller commits."""
     if not campaign_ids:
         return 0
     changed = 0
-    letters = db.session.scalars(
-        select(Letter).where(Letter.campaign_id.in_(campaign_ids)).options(defer(Letter.pdf))
-    )
+    letters = db.session.scalars(select(Letter).where(Letter.campaign_id.in_(campaign_ids)))
     for letter in letters:
         if letter.merge.get("anonymised"):
             continue
         if letter.kind is RecipientKind.MP:
             letter.recipient_name = letter.merge.get("constituency", {}).get("name", "")
         letter.merge = anonymised_merge(letter.merge)
+        if letter.sha256:
+            pdfs.add(letter.sha256)
+            letter.sha256 = ""
         changed += 1
     return changed
+
+
+def unused_pdfs(before: float) -> set[str]:
+    """PDFs in the letter store that no letter holds, last written before `before`."""
+    held = set(db.session.scalars(select(Letter.sha256).distinct()))
+    return {key for key in letter_store().keys(before) if key not in held}
+
+
+def delete_pdfs(keys: Collection[str]) -> int:
+    """Delete from the store those of these PDFs that no letter holds (two letters
+    with the same bytes share one); how many went. Call after committing."""
+    held = set(db.session.scalars(select(Letter.sha256).where(Letter.sha256.in_(keys))))
+    gone = [key for key in keys if key not in held]
+    store = letter_store()
+    for key in gone:
+        store.delete(key)
+    return len(gone)

@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import defer
 
 from campaign.directory.letterhead import logo_data_uri
 from campaign.drafting.models import Campaign
@@ -27,6 +26,7 @@ from campaign.letters.checks import check_pdf
 from campaign.letters.models import Audience, Letter, LockedLetters
 from campaign.letters.render import LETTERS_DIR, render_batch, render_html
 from campaign.letters.stamp import render_stamped
+from campaign.letters.store import LetterStore, letter_store
 
 BATCH = 250
 TEMPLATES = {Audience.PARENTS: "parents.html", Audience.MPS: "mp.html"}
@@ -61,19 +61,20 @@ def letter_html(template: str, merge: dict) -> str:
 
 
 def _render_chunk(
-    template: str, merge_list: list[dict], logo: str = ""
-) -> list[tuple[bytes, int, list[str]]]:
-    """Runs in a worker process: pure, no database. Parent letters share bodies and
-    are stamped (see stamp.py); MP letters differ throughout and are laid out each.
-    `logo` is the association's logo as a data: URI, kept out of the stored merge data.
-    Each letter comes back with what the mail-house check found wrong with it."""
+    template: str, merge_list: list[dict], store: LetterStore, logo: str = ""
+) -> list[tuple[str, int, list[str]]]:
+    """Runs in a worker process, with no database: renders the letters, checks each
+    for the mail house, writes each PDF to the store and returns (its key, pages,
+    problems). Parent letters share bodies and are stamped (see stamp.py); MP letters
+    differ throughout and are laid out each. `logo` is the association's logo as a
+    data: URI, kept out of the stored merge data."""
     merge_list = [{**m, "association": {**m["association"], "logo": logo}} for m in merge_list]
     if template == TEMPLATES[Audience.PARENTS]:
         with_html = [{**m, "statement_html": to_html(m["statement_markdown"])} for m in merge_list]
         letters = render_stamped(template, with_html)
     else:
         letters = render_batch([letter_html(template, m) for m in merge_list])
-    return [(letter.pdf, letter.pages, check_pdf(letter.pdf)) for letter in letters]
+    return [(store.put(letter.pdf), letter.pages, check_pdf(letter.pdf)) for letter in letters]
 
 
 def merge_hash(merge: dict) -> str:
@@ -163,19 +164,19 @@ def render_letters(
     db.session.commit()
 
     template = TEMPLATES[audience]
+    store = letter_store()
     logo = logo_data_uri(campaign.association)
     chunks = [todo[i : i + batch] for i in range(0, len(todo), batch)]
     workers = processes or current_app.config.get("LETTER_PROCESSES") or os.cpu_count() or 1
 
     def save(chunk, rendered):
-        for (recipient, merge, digest), (pdf, pages, problems) in zip(chunk, rendered, strict=True):
+        for (recipient, merge, digest), (key, pages, problems) in zip(chunk, rendered, strict=True):
             letter = existing.get(recipient) or Letter(
                 campaign_id=campaign.id, audience=audience, recipient=recipient
             )
             letter.recipient_name = merge["recipient_name"]
             letter.merge, letter.merge_sha256 = merge, digest
-            letter.pdf, letter.pages, letter.problems = pdf, pages, problems
-            letter.sha256 = hashlib.sha256(pdf).hexdigest()
+            letter.sha256, letter.pages, letter.problems = key, pages, problems
             letter.rendered = datetime.now(UTC)
             db.session.add(letter)
         db.session.commit()
@@ -185,13 +186,14 @@ def render_letters(
 
     if workers <= 1 or len(chunks) <= 1:
         for chunk in chunks:
-            save(chunk, _render_chunk(template, [m for _, m, _ in chunk], logo))
+            save(chunk, _render_chunk(template, [m for _, m, _ in chunk], store, logo))
     else:
         # forkserver: forking a threaded worker (Huey's consumer) could copy held locks.
         context = multiprocessing.get_context("forkserver")
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             futures = [
-                pool.submit(_render_chunk, template, [m for _, m, _ in c], logo) for c in chunks
+                pool.submit(_render_chunk, template, [m for _, m, _ in c], store, logo)
+                for c in chunks
             ]
             for chunk, future in zip(chunks, futures, strict=True):
                 save(chunk, future.result())
@@ -204,7 +206,7 @@ def check_letters(campaign: Campaign, audience: Audience, *, recheck: bool = Tru
     """Run the mail-house check on the audience's stored letters (only those not yet
     checked unless `recheck`), note each result (the caller commits to keep them),
     and return the letters in order."""
-    letters = dao_letters(campaign.id, audience, pdfs=True)
+    letters = dao_letters(campaign.id, audience)
     for letter in letters:
         if recheck or letter.problems is None:
             letter.problems = check_pdf(letter.pdf)
@@ -237,12 +239,24 @@ def dao_letter_counts(campaign_id: int) -> dict[Audience, int]:
     return {audience: 0 for audience in Audience} | {audience: n for audience, n in rows}
 
 
-def dao_letters(campaign_id: int, audience: Audience, *, pdfs: bool = False) -> list[Letter]:
-    """The audience's letters by recipient name; their PDFs only if asked for (a list
-    of 20,000 letters is not 20,000 PDFs in memory)."""
-    stmt = (
-        select(Letter)
-        .where(Letter.campaign_id == campaign_id, Letter.audience == audience)
-        .order_by(Letter.recipient_name)
+def dao_letters(campaign_id: int, audience: Audience) -> list[Letter]:
+    """The audience's letters by recipient name (their PDFs are in the letter store)."""
+    return list(
+        db.session.scalars(
+            select(Letter)
+            .where(Letter.campaign_id == campaign_id, Letter.audience == audience)
+            .order_by(Letter.recipient_name)
+        )
     )
-    return list(db.session.scalars(stmt if pdfs else stmt.options(defer(Letter.pdf))))
+
+
+def dao_letter_files(campaign_id: int, audience: Audience) -> list[Row]:
+    """(recipient, recipient_name, sha256) of the audience's letters by recipient name:
+    what names and finds their files, and no more (for a ZIP of 20,000)."""
+    return list(
+        db.session.execute(
+            select(Letter.recipient, Letter.recipient_name, Letter.sha256)
+            .where(Letter.campaign_id == campaign_id, Letter.audience == audience)
+            .order_by(Letter.recipient_name)
+        )
+    )

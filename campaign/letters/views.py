@@ -27,7 +27,8 @@ from campaign.letters import outputs, steps, tasks
 from campaign.letters.emails import email_body
 from campaign.letters.merge import signing_lead
 from campaign.letters.models import Audience, Letter
-from campaign.letters.services import LettersError, dao_letters, dao_locked
+from campaign.letters.services import LettersError, dao_letter_files, dao_letters, dao_locked
+from campaign.letters.store import letter_store
 from campaign.security import EMAIL_PREVIEW_POLICY
 
 bp = Blueprint("letters", __name__, url_prefix="/a/<slug>/campaigns/<cslug>/letters")
@@ -131,7 +132,11 @@ def _letter(letter_id: int) -> Letter:
 
 @bp.get("/<int:letter_id>/preview.png")
 def preview(letter_id: int):
-    return Response(outputs.first_page_png(_letter(letter_id)), mimetype="image/png")
+    try:
+        png = outputs.first_page_png(_letter(letter_id))
+    except KeyError:  # its PDF was deleted under the retention policy
+        abort(404)
+    return Response(png, mimetype="image/png")
 
 
 @bp.get("/<int:letter_id>")
@@ -153,19 +158,24 @@ def email_html(letter_id: int):
 @bp.get("/<int:letter_id>.pdf")
 def pdf(letter_id: int):
     letter = _letter(letter_id)
-    return attachment(letter.pdf, "application/pdf", outputs.file_name(letter))
+    try:
+        body = letter_store().stream(letter.sha256)
+    except KeyError:
+        abort(404)
+    return attachment(body, "application/pdf", outputs.file_name(letter))
 
 
 @bp.get("/<audience>.zip")
 def zip_all(audience: str):
     chosen = audience_or_404(audience)
-    body = outputs.letters_zip(dao_letters(g.campaign.id, chosen, pdfs=True))
+    letters = dao_letter_files(g.campaign.id, chosen)
+    body = outputs.letters_zip(letters, letter_store())
     return attachment(body, "application/zip", f"{g.campaign.slug}-{chosen.value}-letters.zip")
 
 
 @bp.get("/<audience>/print-pack.pdf")
 def print_pack(audience: str):
-    letters = dao_letters(g.campaign.id, audience_or_404(audience), pdfs=True)
+    letters = dao_letters(g.campaign.id, audience_or_404(audience))
     try:
         pack, _ = outputs.print_pack(letters)
     except LettersError as exc:

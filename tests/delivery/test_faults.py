@@ -23,10 +23,11 @@ from campaign.letters.models import Audience
 from tests import fakes
 
 
-def worker_env(database_url: str, sendgrid_url: str) -> dict[str, str]:
+def worker_env(database_url: str, sendgrid_url: str, letters: str) -> dict[str, str]:
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
+        "LETTER_STORE": letters,
         "SENDGRID_API_KEY": fakes.SENDGRID_KEY,
         "SENDGRID_API_HOST": sendgrid_url,
         "SEND_WORKERS": "1",  # one request at a time, so the kill lands after the first
@@ -70,7 +71,7 @@ def test_a_worker_killed_after_sendgrid_accepted_does_not_send_twice(
         # `campaign send` in its own process, as a worker on another machine runs it.
         proc = subprocess.Popen(
             SEND,
-            env=worker_env(database_url, url),
+            env=worker_env(database_url, url, app.config["LETTER_STORE"]),
             cwd=tmp_path,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -87,7 +88,7 @@ def test_a_worker_killed_after_sendgrid_accepted_does_not_send_twice(
         # Restarted: nothing is sent twice (nor, yet, at all: the claimed messages are in doubt).
         again = subprocess.run(
             SEND,
-            env=worker_env(database_url, url),
+            env=worker_env(database_url, url, app.config["LETTER_STORE"]),
             cwd=tmp_path,
             capture_output=True,
             text=True,

@@ -14,6 +14,7 @@ from campaign.letters import outputs
 from campaign.letters.emails import email_body
 from campaign.letters.models import Audience
 from campaign.letters.services import dao_letters, render_letters
+from campaign.letters.store import letter_store
 from tests.factories import BASE, sign_in
 
 LETTERS = f"{BASE}/letters"
@@ -42,7 +43,7 @@ def test_print_pack_pages_are_the_letters_padded_for_duplex_and_match_the_manife
 
 def test_zip_has_one_pdf_per_letter_named_by_urn_and_school(rendered):
     letters = dao_letters(rendered.campaign.id, Audience.PARENTS)
-    archive = zipfile.ZipFile(io.BytesIO(outputs.letters_zip(letters)))
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(outputs.letters_zip(letters, letter_store()))))
     assert sorted(archive.namelist()) == ["900001 Saxon High.pdf", "900003 Thurrock School.pdf"]
     saxon = next(x for x in letters if x.recipient == "school:900001")
     assert archive.read("900001 Saxon High.pdf") == saxon.pdf
