@@ -25,7 +25,7 @@ from campaign.letters import merge as merges
 from campaign.letters.checks import check_pdf
 from campaign.letters.models import Audience, Letter, LockedLetters
 from campaign.letters.render import LETTERS_DIR, render_batch, render_html
-from campaign.letters.stamp import render_stamped
+from campaign.letters.stamp import body_key, render_stamped
 from campaign.letters.store import LetterStore, letter_store
 
 BATCH = 250
@@ -75,6 +75,22 @@ def _render_chunk(
     else:
         letters = render_batch([letter_html(template, m) for m in merge_list])
     return [(store.put(letter.pdf), letter.pages, check_pdf(letter.pdf)) for letter in letters]
+
+
+def split(items: list, size: int) -> list[list]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def batches(todo: list[tuple[str, dict, str]], size: int) -> list[list[tuple[str, dict, str]]]:
+    """Parent letters in batches of letters that share bodies (stamp.body_key).
+
+    Each batch lays out each of its distinct bodies once, and above the
+    co-signatory limit every local authority's letters have a body of their own:
+    batched by recipient, a batch of 250 held letters of ~150 authorities, so
+    nearly every letter was laid out afresh (11.6 letters/s rendering 1,612, where
+    one shared body does 154/s). Grouped by body, a body is laid out once, or once
+    per batch when it has more letters than a batch holds."""
+    return split(sorted(todo, key=lambda item: (body_key(item[1]), item[0])), size)
 
 
 def merge_hash(merge: dict) -> str:
@@ -166,7 +182,7 @@ def render_letters(
     template = TEMPLATES[audience]
     store = letter_store()
     logo = logo_data_uri(campaign.association)
-    chunks = [todo[i : i + batch] for i in range(0, len(todo), batch)]
+    chunks = batches(todo, batch) if audience is Audience.PARENTS else split(todo, batch)
     workers = processes or current_app.config.get("LETTER_PROCESSES") or os.cpu_count() or 1
 
     def save(chunk, rendered):

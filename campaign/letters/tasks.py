@@ -20,7 +20,8 @@ def read_progress(campaign_id: int, audience: str) -> dict | None:
 
 
 def _write(campaign_id: int, audience: str, **state) -> None:
-    huey.put(progress_key(campaign_id, audience), state)
+    # `updated` lets the page tell a job that is working from one whose worker died.
+    huey.put(progress_key(campaign_id, audience), {**state, "updated": time.time()})
 
 
 def mark_queued(campaign_id: int, audience: str) -> None:

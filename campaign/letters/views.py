@@ -48,8 +48,11 @@ def audience_or_404(name: str) -> Audience:
         abort(404)
 
 
-# A render still queued after this long has no worker taking it: the page says so.
+# A render still queued after this long has no worker taking it, and one running
+# with no progress for this long (a batch takes seconds) lost its worker: the page
+# says so and offers to render again, which keeps what was rendered.
 QUEUED_TOO_LONG_S = 120
+STALLED_S = 600
 
 
 def _status(audience: Audience) -> dict:
@@ -61,7 +64,11 @@ def _status(audience: Audience) -> dict:
     rate = done / elapsed if name == "running" and done else None
     eta = round((total - done) / rate) if rate else None
     waiting = round(now - state.get("queued", now)) if name == "queued" else 0
-    if name == "queued":
+    stalled = name == "running" and now - state.get("updated", now) > STALLED_S
+    if stalled:
+        text = f"Stopped after {done:,} of {plural(total, 'letter')}."
+        rate = eta = None
+    elif name == "queued":
         text = "Waiting to start…"
     elif name == "running" and not total:
         text = "Starting: gathering the signatures…"
@@ -80,7 +87,8 @@ def _status(audience: Audience) -> dict:
         "eta_s": eta,
         "text": text,
         "waiting_s": waiting,
-        "stale": waiting > QUEUED_TOO_LONG_S,
+        "stale": waiting > QUEUED_TOO_LONG_S or stalled,
+        "stalled": stalled,
         "error": state.get("error", ""),
         "rendered": state.get("rendered"),
         "unchanged": state.get("unchanged"),

@@ -101,6 +101,26 @@ def test_a_job_left_queued_asks_whether_a_worker_runs(client, signed):
     assert "Render the letters" in mps  # the lead can queue it again
 
 
+def test_a_job_whose_worker_died_says_so_and_offers_to_render_the_rest(client, signed):
+    sign_in(client, signed.lead)
+    # What a worker killed mid-render leaves behind: "running", last updated long ago.
+    started = time.time() - 900
+    state = {"state": "running", "done": 250, "total": 1000, "started": started}
+    huey.put(tasks.progress_key(signed.campaign.id, "mps"), {**state, "updated": started + 60})
+    status = client.get(f"{LETTERS}/mps/status.json").get_json()
+    assert (status["stale"], status["stalled"], status["finished"]) == (True, True, False)
+    assert status["text"] == "Stopped after 250 of 1,000 letters."
+    assert status["eta_s"] is None and status["per_s"] is None
+    mps = words(section(client, "mps"))
+    assert "The worker rendering these letters stopped." in mps
+    assert "Render the letters" in mps
+    # A job that is working is not stalled, however long it has run.
+    tasks._write(signed.campaign.id, "mps", **state)
+    status = client.get(f"{LETTERS}/mps/status.json").get_json()
+    assert (status["stale"], status["stalled"]) == (False, False)
+    assert status["text"].startswith("Rendering: 250 of 1,000 letters")
+
+
 def test_a_failed_job_shows_its_error(client, signed):
     sign_in(client, signed.lead)
     tasks._write(signed.campaign.id, "mps", state="failed", error="No signing school has an MP.")
