@@ -7,6 +7,8 @@ import hashlib
 import json
 import multiprocessing
 import os
+import select as io_select
+import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -91,6 +93,19 @@ def batches(todo: list[tuple[str, dict, str]], size: int) -> list[list[tuple[str
     one shared body does 154/s). Grouped by body, a body is laid out once, or once
     per batch when it has more letters than a batch holds."""
     return split(sorted(todo, key=lambda item: (body_key(item[1]), item[0])), size)
+
+
+def _die_with(pid: int) -> None:
+    """A render process's initializer: it exits as soon as process `pid` (the worker
+    that started the pool) is gone, even killed with SIGKILL, instead of rendering
+    on, unwatched, holding its memory."""
+    handle = os.pidfd_open(pid)
+
+    def watch() -> None:
+        io_select.select([handle], [], [])
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="die-with-parent").start()
 
 
 def merge_hash(merge: dict) -> str:
@@ -206,7 +221,9 @@ def render_letters(
     else:
         # forkserver: forking a threaded worker (Huey's consumer) could copy held locks.
         context = multiprocessing.get_context("forkserver")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        with ProcessPoolExecutor(
+            max_workers=workers, mp_context=context, initializer=_die_with, initargs=(os.getpid(),)
+        ) as pool:
             futures = [
                 pool.submit(_render_chunk, template, [m for _, m, _ in c], store, logo)
                 for c in chunks
