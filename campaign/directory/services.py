@@ -70,7 +70,7 @@ def dao_member_schools(
     constituency: str = "",
     query: str = "",
     page: int = 1,
-    per_page: int = 100,
+    per_page: int | None = None,
 ) -> Page:
     """One page of member schools, with the association's heads for each."""
     stmt = _member_schools(association_id)

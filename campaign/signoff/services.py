@@ -100,7 +100,7 @@ def save_settings(campaign: Campaign, by: User, *, reminder_days: str, public_pa
     audit(campaign, by, "settings", reminder_days=reminder_days, public_page=public_page)
 
 
-def dao_audit_events(campaign_id: int, page: int = 1, per_page: int = 100) -> Page[AuditEvent]:
+def dao_audit_events(campaign_id: int, page: int = 1, per_page: int | None = None) -> Page[AuditEvent]:
     """One page of the campaign's audit log, newest first."""
     stmt = (
         select(AuditEvent)
