@@ -106,22 +106,66 @@ def _heads_by_school(association_id: int, school_ids: list[int]) -> dict[int, li
     return heads
 
 
-def dao_member_schools_not_in(
-    association_id: int, answered: Select, *, la: str = "", constituency: str = ""
-) -> list[School]:
-    """Member schools whose id is not in `answered` (a select of school ids),
-    optionally in one local authority or constituency: who to chase."""
-    stmt = (
-        _member_schools(association_id)
-        .where(School.id.not_in(answered))
-        .options(joinedload(School.constituency))
-        .order_by(School.name)
-    )
+def _not_in(association_id: int, answered: Select, la: str, constituency: str) -> Select:
+    stmt = _member_schools(association_id).where(School.id.not_in(answered))
     if la:
         stmt = stmt.where(School.local_authority == la)
     if constituency:
         stmt = stmt.where(School.constituency_code == constituency)
-    return list(db.session.scalars(stmt))
+    return stmt
+
+
+def _named(stmt: Select, query: str) -> Select:
+    """Only the schools whose name holds `query`, or whose URN it is."""
+    query = query.strip()
+    if not query:
+        return stmt
+    found = func.lower(School.name).like(f"%{query.lower()}%")
+    if query.isdigit():
+        found = or_(found, School.urn == int(query))
+    return stmt.where(found)
+
+
+def dao_member_schools_not_in(
+    association_id: int,
+    answered: Select,
+    *,
+    la: str = "",
+    constituency: str = "",
+    query: str = "",
+    page: int = 1,
+) -> Page[School]:
+    """One page of the member schools whose id is not in `answered` (a select of school
+    ids), optionally in one local authority or constituency and named by `query`
+    (part of the name, or the URN), by name: who has not answered."""
+    stmt = (
+        _named(_not_in(association_id, answered, la, constituency), query)
+        .options(joinedload(School.constituency))
+        .order_by(School.name, School.id)
+    )
+    return Page(*paginate(stmt, page))
+
+
+def _heads_not_in(association_id: int, answered: Select, la: str, constituency: str):
+    schools = _not_in(association_id, answered, la, constituency).with_only_columns(School.id)
+    return (Headship.association_id == association_id, Headship.school_id.in_(schools))
+
+
+def dao_head_ids_not_in(
+    association_id: int, answered: Select, *, la: str = "", constituency: str = ""
+) -> list[int]:
+    """The heads of every such school (not one page of them): who to chase."""
+    where = _heads_not_in(association_id, answered, la, constituency)
+    return list(db.session.scalars(select(Headship.user_id).where(*where).distinct()))
+
+
+def dao_head_count_not_in(
+    association_id: int, answered: Select, *, la: str = "", constituency: str = ""
+) -> int:
+    """How many heads dao_head_ids_not_in would chase, counted in SQL."""
+    where = _heads_not_in(association_id, answered, la, constituency)
+    count = select(func.count(func.distinct(Headship.user_id))).where(*where)
+    return db.session.scalar(count) or 0
 
 
 def dao_local_authorities(association_id: int) -> list[str]:

@@ -13,7 +13,12 @@ from sqlalchemy.orm import contains_eager, joinedload
 from campaign.consultation import reminders
 from campaign.consultation.reminders import LastReminder
 from campaign.directory.models import School, User
-from campaign.directory.services import dao_head_ids, dao_member_schools_not_in
+from campaign.directory.services import (
+    dao_head_count_not_in,
+    dao_head_ids,
+    dao_head_ids_not_in,
+    dao_member_schools_not_in,
+)
 from campaign.drafting.models import Campaign, CampaignState, StatementVersion
 from campaign.extensions import db
 from campaign.formatting import when
@@ -100,7 +105,7 @@ def save_settings(campaign: Campaign, by: User, *, reminder_days: str, public_pa
     audit(campaign, by, "settings", reminder_days=reminder_days, public_page=public_page)
 
 
-def dao_audit_events(campaign_id: int, page: int = 1, per_page: int | None = None) -> Page[AuditEvent]:
+def dao_audit_events(campaign_id: int, page: int = 1) -> Page[AuditEvent]:
     """One page of the campaign's audit log, newest first."""
     stmt = (
         select(AuditEvent)
@@ -108,7 +113,7 @@ def dao_audit_events(campaign_id: int, page: int = 1, per_page: int | None = Non
         .options(joinedload(AuditEvent.actor))
         .order_by(AuditEvent.id.desc())
     )
-    return Page(*paginate(stmt, page, per_page))
+    return Page(*paginate(stmt, page))
 
 
 def require_open(campaign: Campaign) -> None:
@@ -183,21 +188,40 @@ def dao_standing(campaign_id: int) -> list[Signature]:
     )
 
 
-def dao_unanswered(campaign: Campaign, *, la: str = "", constituency: str = "") -> list[School]:
-    """Member schools with no standing answer (never answered, or withdrew)."""
-    answered = select(Signature.school_id).where(
+def _answered(campaign: Campaign):
+    return select(Signature.school_id).where(
         Signature.campaign_id == campaign.id, Signature.withdrawn.is_(None)
     )
+
+
+def dao_unanswered(
+    campaign: Campaign, *, la: str = "", constituency: str = "", query: str = "", page: int = 1
+) -> Page[School]:
+    """One page of the member schools with no standing answer (never answered, or
+    withdrew), named by `query` (part of the name, or the URN) if given."""
     return dao_member_schools_not_in(
-        campaign.association_id, answered, la=la, constituency=constituency
+        campaign.association_id,
+        _answered(campaign),
+        la=la,
+        constituency=constituency,
+        query=query,
+        page=page,
+    )
+
+
+def dao_chase_head_count(campaign: Campaign, *, la: str = "", constituency: str = "") -> int:
+    """How many heads a chaser to these schools would reach, counted in SQL."""
+    return dao_head_count_not_in(
+        campaign.association_id, _answered(campaign), la=la, constituency=constituency
     )
 
 
 def chase_recipients(campaign: Campaign, *, la: str = "", constituency: str = "") -> list[int]:
     """Heads of the schools with no standing answer, and no one else."""
     require_open(campaign)
-    schools = dao_unanswered(campaign, la=la, constituency=constituency)
-    return dao_head_ids(campaign.association_id, [s.id for s in schools]) if schools else []
+    return dao_head_ids_not_in(
+        campaign.association_id, _answered(campaign), la=la, constituency=constituency
+    )
 
 
 def _chases(campaign_id: int) -> list[AuditEvent]:

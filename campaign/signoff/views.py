@@ -202,14 +202,20 @@ def dashboard():
     campaign = g.campaign
     la = request.args.get("la", "")
     constituency = request.args.get("constituency", "").upper()
-    unanswered = services.dao_unanswered(campaign, la=la, constituency=constituency)
-    heads = dao_head_ids(g.association.id, [s.id for s in unanswered]) if unanswered else []
+    query = request.args.get("q", "").strip()
     return render_template(
         "signoff/dashboard.html",
         campaign=campaign,
         progress=progress(campaign),
-        unanswered=unanswered,
-        chase_heads=len(heads),
+        unanswered=services.dao_unanswered(
+            campaign,
+            la=la,
+            constituency=constituency,
+            query=query,
+            page=request.args.get("page", 1, type=id_arg),
+        ),
+        chase_heads=services.dao_chase_head_count(campaign, la=la, constituency=constituency),
+        query=query,
         la=la,
         constituency=constituency,
         local_authorities=dao_local_authorities(g.association.id),
