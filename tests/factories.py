@@ -343,18 +343,20 @@ def make_national_campaign(world: World, count: int) -> Campaign:
 
 
 def _letters_and_messages(campaign: Campaign, school_ids: list[int]) -> None:
-    """A tiny letter to parents per school and its email (in the outbox, sent)."""
+    """A tiny letter to parents per school (1 in 10 failing its check, 1 in 10 not
+    checked) and its email (in the outbox, sent)."""
     urns = dict(
         db.session.execute(select(School.id, School.urn).where(School.id.in_(school_ids))).all()
     )
     now = datetime.now(UTC)
     rows = []
-    for sid in school_ids:
+    checks = [[]] * 8 + [["The address has no valid UK postcode on its last line"], None]
+    for i, sid in enumerate(school_ids):
         row = {"campaign_id": campaign.id, "audience": Audience.PARENTS,
                "recipient": RecipientKind.SCHOOL.key(urns[sid]),
                "recipient_name": f"School {urns[sid]}", "merge": {"school": {"urn": urns[sid]}},
                "merge_sha256": "0" * 64, "pages": 1, "sha256": "0" * 64, "rendered": now,
-               "problems": []}  # fmt: skip
+               "problems": checks[i % 10]}  # fmt: skip
         if "pdf" in Letter.__table__.c:  # while letters keep their PDF in the row
             row["pdf"] = b"%PDF-1.4 tiny"
         rows.append(row)
