@@ -19,6 +19,7 @@ from flask_login import current_user
 
 from campaign.bounds import id_arg
 from campaign.delivery import services, steps
+from campaign.delivery.glance import glance
 from campaign.delivery.models import Channel, Message, MessageState
 from campaign.delivery.outbox import DeliveryError, NoLetters, Planned, dao_counts, dao_keys, plan
 from campaign.directory.access import require
@@ -91,7 +92,7 @@ def index():
         campaign=campaign,
         audiences=audiences,
         labels=LABELS,
-        plans={a: _plan(a) for a in audiences},  # (plan, or why there is none)
+        glances={a: glance(campaign, a) for a in audiences},  # counted in SQL, not planned
         summaries={a: _summary(a) for a in audiences},
         can_send=campaign.state in (CampaignState.CLOSED, CampaignState.SENT),
         form=ConfirmForm(),
