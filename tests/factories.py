@@ -271,16 +271,16 @@ NATION_LAS = [f"Authority {n}" for n in range(10)]  # bounded groups, like the r
 def make_schools_with_heads(world: World, count: int, first_urn: int = 100000) -> list[int]:
     """`count` more member schools of A, each with its own head (a member), spread
     over ten local authorities and the world's two constituencies, inserted in bulk
-    (5,000 take seconds); 1 in 50 has a constituency code no constituency has, and
-    1 in 50 (others) no head. Returns their ids. The caller commits."""
+    (5,000 take seconds); 1 in 10 has a constituency code no constituency has, and
+    1 in 10 (others) no head. Returns their ids. The caller commits."""
     seats = [world.schools[0].constituency_id, world.schools[2].constituency_id]
     codes = [world.schools[0].constituency_code, world.schools[2].constituency_code]
     urns = range(first_urn, first_urn + count)
     db.session.execute(insert(School), [
         {"association_id": world.a.id, "urn": urn, "name": f"School {urn}",
          "local_authority": NATION_LAS[i % 10], "pupils": 500,
-         "constituency_id": None if i % 50 == 7 else seats[i % 2],
-         "constituency_code": "E14009999" if i % 50 == 7 else codes[i % 2],
+         "constituency_id": None if i % 10 == 7 else seats[i % 2],
+         "constituency_code": "E14009999" if i % 10 == 7 else codes[i % 2],
          "street": "1 School Lane", "town": "Basildon",
          "postcode": "SS14 1AA"}
         for i, urn in enumerate(urns)
@@ -300,7 +300,7 @@ def make_schools_with_heads(world: World, count: int, first_urn: int = 100000) -
     ])  # fmt: skip
     db.session.execute(insert(Headship), [
         {"association_id": world.a.id, "user_id": head(urn), "school_id": schools[urn],
-         "job_title": "Headteacher"} for i, urn in enumerate(urns) if i % 50 != 9
+         "job_title": "Headteacher"} for i, urn in enumerate(urns) if i % 10 != 9
     ])  # fmt: skip
     return [schools[urn] for urn in urns]
 

@@ -23,7 +23,7 @@ from campaign.consultation.summary import summary_csv
 from campaign.directory.access import headship_or_404, require
 from campaign.directory.models import Role
 from campaign.directory.services import (
-    dao_head_ids,
+    dao_head_count,
     dao_local_authorities,
     dao_mps_for_members,
     dao_schools_led_by,
@@ -177,7 +177,7 @@ def _confirm(action: str, step):
         template="consultation/confirm.html",
         context=lambda campaign: {
             "action": action,
-            "heads": len(dao_head_ids(g.association.id)),
+            "heads": dao_head_count(g.association.id),
             "tally": services.tally(campaign) if action != "open" else None,
         },
     )

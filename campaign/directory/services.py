@@ -216,6 +216,14 @@ def dao_head_ids(association_id: int, school_ids: list[int] | None = None) -> li
     return list(db.session.scalars(stmt))
 
 
+def dao_head_count(association_id: int) -> int:
+    """How many users lead member schools, counted in SQL."""
+    count = select(func.count(func.distinct(Headship.user_id))).where(
+        Headship.association_id == association_id
+    )
+    return db.session.scalar(count) or 0
+
+
 @dataclass
 class MpRow:
     constituency: Constituency
@@ -236,27 +244,28 @@ def dao_mps_for_members(association_id: int) -> list[MpRow]:
     return [MpRow(c, n, int(p)) for c, n, p in db.session.execute(stmt)]
 
 
-def dao_schools_needing_attention(association_id: int) -> list[School]:
-    """Member schools whose constituency code matches no known constituency."""
-    return list(
-        db.session.scalars(
-            _member_schools(association_id)
-            .where(School.constituency_id.is_(None))
-            .order_by(School.name)
-        )
-    )
+def _needing_attention(association_id: int) -> Select:
+    return _member_schools(association_id).where(School.constituency_id.is_(None))
 
 
-def dao_schools_without_head(association_id: int) -> list[School]:
-    """Member schools nobody on the association's roster leads."""
+def _without_head(association_id: int) -> Select:
     has_head = (
         select(Headship.id)
         .where(Headship.association_id == association_id, Headship.school_id == School.id)
         .exists()
     )
-    return list(
-        db.session.scalars(_member_schools(association_id).where(~has_head).order_by(School.name))
-    )
+    return _member_schools(association_id).where(~has_head)
+
+
+def dao_schools_needing_attention(association_id: int, page: int = 1) -> Page[School]:
+    """One page of the member schools whose constituency code matches no known constituency."""
+    stmt = _needing_attention(association_id).order_by(School.name, School.id)
+    return Page(*paginate(stmt, page))
+
+
+def dao_schools_without_head(association_id: int, page: int = 1) -> Page[School]:
+    """One page of the member schools nobody on the association's roster leads."""
+    return Page(*paginate(_without_head(association_id).order_by(School.name, School.id), page))
 
 
 @dataclass
@@ -283,8 +292,12 @@ def dao_counts(association_id: int) -> Counts:
                 schools.c.constituency_id.is_not(None)
             )
         ),
-        needing_attention=len(dao_schools_needing_attention(association_id)),
-        without_head=len(dao_schools_without_head(association_id)),
+        needing_attention=count(
+            select(func.count()).select_from(_needing_attention(association_id).subquery())
+        ),
+        without_head=count(
+            select(func.count()).select_from(_without_head(association_id).subquery())
+        ),
     )
 
 

@@ -148,6 +148,13 @@ def dao_signatures(campaign_id: int) -> list[Signature]:
     )
 
 
+def dao_signature_count(campaign_id: int) -> int:
+    """How many answers (signed or declined, withdrawn or not) the round holds: what
+    reopening voids."""
+    count = select(func.count(Signature.id)).where(Signature.campaign_id == campaign_id)
+    return db.session.scalar(count) or 0
+
+
 def _standing(campaign_id: int):
     return (
         Signature.campaign_id == campaign_id,
