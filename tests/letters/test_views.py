@@ -12,6 +12,7 @@ import pytest
 from campaign import paging
 from campaign.directory.models import Role
 from campaign.extensions import db, huey
+from campaign.formatting import plural
 from campaign.letters import tasks
 from campaign.letters.listing import FAILING_SHOWN
 from campaign.letters.models import Audience
@@ -217,7 +218,7 @@ def test_the_list_is_a_page_at_a_time_searched_by_name_and_names_a_few_failing(
     assert f"{len(failing)} of {len(letters)} letters fail the mail-house check" in parents
     assert all(f">{name}</a>:" in parents_html for name in failing[:FAILING_SHOWN])
     assert f">{failing[FAILING_SHOWN]}</a>:" not in parents_html
-    assert f"and {len(failing) - FAILING_SHOWN} more letters: each says why" in parents
+    assert f"and {plural(len(failing) - FAILING_SHOWN, 'more letter')}: each says why" in parents
     assert parents_html.count('data-label="Pages"') == 4
     assert f"Page 1 of {-(-len(letters) // 4)}" in parents and "Next page" in parents
 
