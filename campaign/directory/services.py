@@ -159,6 +159,16 @@ def dao_head_ids_not_in(
     return list(db.session.scalars(select(Headship.user_id).where(*where).distinct()))
 
 
+def dao_heads_school_not_in(association_id: int, answered: Select, user_id: int) -> bool:
+    """Whether the user heads one of those schools: one row, however many there are."""
+    where = _heads_not_in(association_id, answered, "", "")
+    return bool(
+        db.session.scalar(
+            select(select(Headship.id).where(*where, Headship.user_id == user_id).exists())
+        )
+    )
+
+
 def dao_head_count_not_in(
     association_id: int, answered: Select, *, la: str = "", constituency: str = ""
 ) -> int:

@@ -17,6 +17,7 @@ from campaign.directory.services import (
     dao_head_count_not_in,
     dao_head_ids,
     dao_head_ids_not_in,
+    dao_heads_school_not_in,
     dao_member_schools_not_in,
 )
 from campaign.drafting.models import Campaign, CampaignState, StatementVersion
@@ -229,6 +230,13 @@ def chase_recipients(campaign: Campaign, *, la: str = "", constituency: str = ""
     return dao_head_ids_not_in(
         campaign.association_id, _answered(campaign), la=la, constituency=constituency
     )
+
+
+def is_chase_recipient(campaign: Campaign, user_id: int) -> bool:
+    """Whether a chaser would still go to this user (see chase_recipients), asked of
+    one user in SQL: a queued chaser checks it just before sending."""
+    require_open(campaign)
+    return dao_heads_school_not_in(campaign.association_id, _answered(campaign), user_id)
 
 
 def _chases(campaign_id: int) -> list[AuditEvent]:

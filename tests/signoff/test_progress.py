@@ -126,6 +126,20 @@ def test_the_no_answer_list_is_paged_and_searched_but_the_chaser_reaches_all(
                                                  "head@a.example"]  # fmt: skip
 
 
+def test_a_queued_chaser_asks_of_its_one_head_whether_they_still_owe_an_answer(signoff):
+    campaign = signoff.campaign
+    owes = lambda user: services.is_chase_recipient(campaign, user.id)  # noqa: E731
+    assert owes(signoff.exec) and owes(signoff.head) and owes(signoff.co_head)
+    assert not owes(signoff.lead) and not owes(signoff.lead_b)  # they lead no school here
+    sign(signoff, 900003, "head")
+    assert not owes(signoff.head) and not owes(signoff.co_head)  # Thurrock has answered
+    sign(signoff, 900001, "exec")
+    assert owes(signoff.exec)  # Abbey Academy still owes one
+    sign(signoff, 900002, "exec", Decision.DECLINED)
+    assert not owes(signoff.exec)
+    assert sorted(services.chase_recipients(campaign)) == []
+
+
 def test_scheduled_chasers_follow_the_lead_s_days(signoff, outbox):
     campaign = signoff.campaign
     now = datetime.now(UTC)
