@@ -11,6 +11,8 @@ from campaign.extensions import db
 
 Row = TypeVar("Row")
 
+PER_PAGE = 100  # rows on a page of any long list
+
 
 @dataclass
 class Page(Generic[Row]):
@@ -20,9 +22,10 @@ class Page(Generic[Row]):
     pages: int
 
 
-def paginate(stmt: Select, page: int, per_page: int) -> tuple[list, int, int, int]:
+def paginate(stmt: Select, page: int, per_page: int | None = None) -> tuple[list, int, int, int]:
     """The rows of `stmt` (already ordered) on `page`, which is clamped to the pages
-    there are; returns (rows, total, page, pages)."""
+    there are, PER_PAGE to a page unless `per_page` says; returns (rows, total, page, pages)."""
+    per_page = per_page or PER_PAGE
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     pages = max(1, -(-(total or 0) // per_page))
     page = min(max(page, 1), pages)

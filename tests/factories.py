@@ -6,15 +6,26 @@ import itertools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime
 from decimal import Decimal
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
 
+from sqlalchemy import insert, select
+
 from campaign.auth.services import issue_sign_in_link
 from campaign.consultation import evidence
 from campaign.consultation import services as consultation
-from campaign.consultation.models import EvidenceAnswer, EvidenceQuestion, QuestionKind
+from campaign.consultation.models import (
+    EvidenceAnswer,
+    EvidenceQuestion,
+    QuestionKind,
+    Stance,
+    StanceKind,
+)
+from campaign.delivery.models import Channel, Message, MessageState
+from campaign.delivery.outbox import idempotency_key
 from campaign.directory.models import (
     Association,
     Constituency,
@@ -28,9 +39,10 @@ from campaign.directory.models import (
 from campaign.drafting.models import Campaign, CampaignState
 from campaign.drafting.services import create_campaign
 from campaign.extensions import db
+from campaign.letters.models import Audience, Letter, LockedLetters, RecipientKind
 from campaign.signoff import services as signoff
 from campaign.signoff import steps as signoff_steps
-from campaign.signoff.models import Decision
+from campaign.signoff.models import AuditEvent, Decision, Signature
 
 _ids = itertools.count(1)
 
@@ -249,6 +261,121 @@ def first_head(school: School) -> User:
         .where(Headship.school_id == school.id)
         .order_by(Headship.id)
     ).first()
+
+
+# --- a national association, in bulk ---------------------------------------------------
+
+NATION_LAS = [f"Authority {n}" for n in range(10)]  # bounded groups, like the real ~150
+
+
+def make_schools_with_heads(world: World, count: int, first_urn: int = 100000) -> list[int]:
+    """`count` more member schools of A, each with its own head (a member), spread
+    over ten local authorities and the world's two constituencies, inserted in bulk
+    (5,000 take seconds); 1 in 10 has a constituency code no constituency has, and
+    1 in 10 (others) no head. Returns their ids. The caller commits."""
+    seats = [world.schools[0].constituency_id, world.schools[2].constituency_id]
+    codes = [world.schools[0].constituency_code, world.schools[2].constituency_code]
+    urns = range(first_urn, first_urn + count)
+    db.session.execute(insert(School), [
+        {"association_id": world.a.id, "urn": urn, "name": f"School {urn}",
+         "local_authority": NATION_LAS[i % 10], "pupils": 500,
+         "constituency_id": None if i % 10 == 7 else seats[i % 2],
+         "constituency_code": "E14009999" if i % 10 == 7 else codes[i % 2],
+         "street": "1 School Lane", "town": "Basildon",
+         "postcode": "SS14 1AA"}
+        for i, urn in enumerate(urns)
+    ])  # fmt: skip
+    db.session.execute(insert(User), [{"email": f"head{urn}@nation.example",
+                                       "name": f"Head {urn}"} for urn in urns])  # fmt: skip
+    users = dict(db.session.execute(
+        select(User.email, User.id).where(User.email.like("head%@nation.example"))
+    ).all())  # fmt: skip
+    schools = dict(db.session.execute(
+        select(School.urn, School.id).where(School.association_id == world.a.id,
+                                            School.urn.in_(list(urns)))
+    ).all())  # fmt: skip
+    head = lambda urn: users[f"head{urn}@nation.example"]  # noqa: E731
+    db.session.execute(insert(Membership), [
+        {"user_id": head(urn), "association_id": world.a.id, "role": Role.HEAD} for urn in urns
+    ])  # fmt: skip
+    db.session.execute(insert(Headship), [
+        {"association_id": world.a.id, "user_id": head(urn), "school_id": schools[urn],
+         "job_title": "Headteacher"} for i, urn in enumerate(urns) if i % 10 != 9
+    ])  # fmt: skip
+    return [schools[urn] for urn in urns]
+
+
+def make_national_campaign(world: World, count: int) -> Campaign:
+    """A's "Fair funding", sent, with `count` more schools (make_schools_with_heads):
+    of each 20, 15 gave a stance in consultation; of each 5, 3 signed, 1 declined and
+    1 did not answer, each answer in the audit log; a letter to parents per signing
+    school, emailed, 1 in 3 of them not delivered. In bulk; committed."""
+    ids = make_schools_with_heads(world, count)
+    campaign = make_campaign(world.a, author=world.lead, state=CampaignState.SIGNOFF)
+    heads = dict(db.session.execute(
+        select(Headship.school_id, Headship.user_id).where(Headship.school_id.in_(ids))
+    ).all())  # fmt: skip
+    ids = [sid for sid in ids if sid in heads]  # a school without a head answers nothing
+    kinds = list(StanceKind)
+    db.session.execute(insert(Stance), [
+        {"campaign_id": campaign.id, "school_id": sid, "user_id": heads[sid],
+         "version_id": campaign.current_version.id, "kind": kinds[i % len(kinds)],
+         "reason": "Our reason." if kinds[i % len(kinds)].needs_reason else ""}
+        for i, sid in enumerate(ids) if i % 20 < 15
+    ])  # fmt: skip
+    decided = {sid: Decision.SIGNED if i % 5 < 3 else Decision.DECLINED
+               for i, sid in enumerate(ids) if i % 5 < 4}  # fmt: skip
+    sha = campaign.frozen_version.sha256
+    db.session.execute(insert(Signature), [
+        {"campaign_id": campaign.id, "school_id": sid, "user_id": heads[sid], "decision": d,
+         "name": "A Head", "role": "Headteacher", "version_sha256": sha}
+        for sid, d in decided.items()
+    ])  # fmt: skip
+    db.session.execute(insert(AuditEvent), [
+        {"campaign_id": campaign.id, "actor_id": heads[sid], "action": d.value,
+         "detail": {"school_id": sid}} for sid, d in decided.items()
+    ])  # fmt: skip
+    signoff.close(campaign, world.lead)
+    campaign.move_to(CampaignState.SENT)
+    _letters_and_messages(campaign, [s for s, d in decided.items() if d is Decision.SIGNED])
+    db.session.commit()
+    return campaign
+
+
+def _letters_and_messages(campaign: Campaign, school_ids: list[int]) -> None:
+    """A tiny letter to parents per school (1 in 10 failing its check, 1 in 10 not
+    checked) and its email (in the outbox, sent)."""
+    urns = dict(
+        db.session.execute(select(School.id, School.urn).where(School.id.in_(school_ids))).all()
+    )
+    now = datetime.now(UTC)
+    rows = []
+    checks = [[]] * 8 + [["The address has no valid UK postcode on its last line"], None]
+    for i, sid in enumerate(school_ids):
+        row = {"campaign_id": campaign.id, "audience": Audience.PARENTS,
+               "recipient": RecipientKind.SCHOOL.key(urns[sid]),
+               "recipient_name": f"School {urns[sid]}", "merge": {"school": {"urn": urns[sid]}},
+               "merge_sha256": "0" * 64, "pages": 1, "sha256": "0" * 64, "rendered": now,
+               "problems": checks[i % 10]}  # fmt: skip
+        if "pdf" in Letter.__table__.c:  # while letters keep their PDF in the row
+            row["pdf"] = b"%PDF-1.4 tiny"
+        rows.append(row)
+    db.session.execute(insert(Letter), rows)
+    db.session.add(LockedLetters(campaign_id=campaign.id, audience=Audience.PARENTS, locked=now))
+    letters = db.session.execute(
+        select(Letter.id, Letter.recipient, Letter.recipient_name).where(
+            Letter.campaign_id == campaign.id
+        )
+    ).all()
+    states = [MessageState.DELIVERED, MessageState.BOUNCED, MessageState.FAILED]
+    db.session.execute(insert(Message), [
+        {"campaign_id": campaign.id, "audience": Audience.PARENTS, "channel": Channel.EMAIL,
+         "recipient": recipient, "letter_id": letter_id, "to_name": name,
+         "to_address": f"office{i}@school.example", "state": states[i % 3], "sent": now,
+         "idempotency_key": idempotency_key(campaign.id, Audience.PARENTS, recipient,
+                                            Channel.EMAIL)}
+        for i, (letter_id, recipient, name) in enumerate(letters)
+    ])  # fmt: skip
 
 
 # --- acting as a user ----------------------------------------------------------------

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import difflib
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import Select, case, func, select
+from sqlalchemy.orm import contains_eager, joinedload
 
 from campaign.consultation.models import (
     Amendment,
@@ -19,12 +19,18 @@ from campaign.consultation.models import (
     StanceKind,
 )
 from campaign.directory.models import School, User
-from campaign.directory.services import dao_head_ids, dao_member_schools_not_in
+from campaign.directory.services import (
+    dao_head_count_not_in,
+    dao_head_ids,
+    dao_head_ids_not_in,
+    dao_member_schools_not_in,
+)
 from campaign.drafting import text
 from campaign.drafting.models import Campaign, CampaignState, StatementVersion
 from campaign.drafting.services import save_statement
 from campaign.extensions import db
 from campaign.formatting import when
+from campaign.paging import Page, paginate
 
 
 def require_open(campaign: Campaign) -> None:
@@ -114,7 +120,6 @@ def dao_stance_history(campaign_id: int, school_id: int) -> list[Stance]:
 class Tally:
     counts: dict[str, int]
     members: int
-    stances: list[Stance] = field(default_factory=list)
 
     @property
     def responded(self) -> int:
@@ -125,34 +130,74 @@ class Tally:
         return self.members - self.responded
 
 
+def _latest_ids(campaign_id: int) -> Select:
+    return (
+        select(func.max(Stance.id))
+        .where(Stance.campaign_id == campaign_id)
+        .group_by(Stance.school_id)
+    )
+
+
 def tally(campaign: Campaign) -> Tally:
-    """Current stances counted, with every member school not yet answering."""
+    """Current stances counted, and the member schools: two queries, however many."""
     members = db.session.scalar(
         select(func.count(School.id)).where(School.association_id == campaign.association_id)
     )
-    stances = list(dao_latest_stances(campaign.id).values())
     counts = {kind.value: 0 for kind in StanceKind}
-    for stance in stances:
-        counts[stance.kind.value] += 1
-    stances.sort(key=lambda s: (list(StanceKind).index(s.kind), s.school.name))
-    return Tally(counts, members or 0, stances)
+    for kind, n in db.session.execute(
+        select(Stance.kind, func.count(Stance.id))
+        .where(Stance.id.in_(_latest_ids(campaign.id)))
+        .group_by(Stance.kind)
+    ):
+        counts[kind.value] = n
+    return Tally(counts, members or 0)
 
 
-def dao_non_responders(campaign: Campaign, *, la: str = "", constituency: str = "") -> list[School]:
-    """Member schools with no stance yet, optionally in one LA or constituency."""
-    answered = select(Stance.school_id).where(Stance.campaign_id == campaign.id)
+def dao_reasons(campaign_id: int, page: int = 1) -> Page[Stance]:
+    """One page of the current stances that give a reason, by stance then school name."""
+    order = case({kind: n for n, kind in enumerate(StanceKind)}, value=Stance.kind)
+    stmt = (
+        select(Stance)
+        .join(School, School.id == Stance.school_id)
+        .where(Stance.id.in_(_latest_ids(campaign_id)), Stance.reason != "")
+        .options(contains_eager(Stance.school), joinedload(Stance.version))
+        .order_by(order, School.name, School.id)
+    )
+    return Page(*paginate(stmt, page))
+
+
+def _answered(campaign: Campaign) -> Select:
+    return select(Stance.school_id).where(Stance.campaign_id == campaign.id)
+
+
+def dao_non_responders(
+    campaign: Campaign, *, la: str = "", constituency: str = "", query: str = "", page: int = 1
+) -> Page[School]:
+    """One page of the member schools with no stance yet, optionally in one LA or
+    constituency, and named by `query` (part of the name, or the URN)."""
     return dao_member_schools_not_in(
-        campaign.association_id, answered, la=la, constituency=constituency
+        campaign.association_id,
+        _answered(campaign),
+        la=la,
+        constituency=constituency,
+        query=query,
+        page=page,
+    )
+
+
+def dao_reminder_head_count(campaign: Campaign, *, la: str = "", constituency: str = "") -> int:
+    """How many heads a reminder to these schools would reach, counted in SQL."""
+    return dao_head_count_not_in(
+        campaign.association_id, _answered(campaign), la=la, constituency=constituency
     )
 
 
 def reminder_recipients(campaign: Campaign, *, la: str = "", constituency: str = "") -> list[int]:
     """The heads of the schools that have not answered (and no one else)."""
     require_open(campaign)
-    schools = dao_non_responders(campaign, la=la, constituency=constituency)
-    if not schools:
-        return []
-    return dao_head_ids(campaign.association_id, [s.id for s in schools])
+    return dao_head_ids_not_in(
+        campaign.association_id, _answered(campaign), la=la, constituency=constituency
+    )
 
 
 def new_batch() -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from campaign.bounds import id_arg
 from campaign.consultation import evidence, services, steps
 from campaign.consultation.forms import (
     AmendmentForm,
@@ -22,7 +23,7 @@ from campaign.consultation.summary import summary_csv
 from campaign.directory.access import headship_or_404, require
 from campaign.directory.models import Role
 from campaign.directory.services import (
-    dao_head_ids,
+    dao_head_count,
     dao_local_authorities,
     dao_mps_for_members,
     dao_schools_led_by,
@@ -176,7 +177,7 @@ def _confirm(action: str, step):
         template="consultation/confirm.html",
         context=lambda campaign: {
             "action": action,
-            "heads": len(dao_head_ids(g.association.id)),
+            "heads": dao_head_count(g.association.id),
             "tally": services.tally(campaign) if action != "open" else None,
         },
     )
@@ -242,7 +243,7 @@ def dashboard():
     campaign = g.campaign
     la = request.args.get("la", "")
     constituency = request.args.get("constituency", "").upper()
-    non_responders = services.dao_non_responders(campaign, la=la, constituency=constituency)
+    query = request.args.get("q", "").strip()
     comments, amendments = services.dao_feedback(campaign.id)
     questions = evidence.dao_questions(campaign.id)
     reminder_form = ReminderForm(
@@ -252,10 +253,16 @@ def dashboard():
         "consultation/dashboard.html",
         campaign=campaign,
         tally=services.tally(campaign),
-        non_responders=non_responders,
-        reminder_heads=len(dao_head_ids(g.association.id, [s.id for s in non_responders]))
-        if non_responders
-        else 0,
+        reasons=services.dao_reasons(campaign.id, request.args.get("reasons", 1, type=id_arg)),
+        non_responders=services.dao_non_responders(
+            campaign,
+            la=la,
+            constituency=constituency,
+            query=query,
+            page=request.args.get("page", 1, type=id_arg),
+        ),
+        reminder_heads=services.dao_reminder_head_count(campaign, la=la, constituency=constituency),
+        query=query,
         la=la,
         constituency=constituency,
         local_authorities=dao_local_authorities(g.association.id),

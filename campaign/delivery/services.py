@@ -16,6 +16,7 @@ from campaign.extensions import db
 from campaign.letters.models import Audience, Letter
 from campaign.letters.services import dao_letters
 from campaign.mail import mail_client
+from campaign.paging import Page, paginate
 
 
 def _scope(campaign_id: int, audience: Audience, channel: Channel = Channel.EMAIL):
@@ -106,6 +107,25 @@ def dao_messages(
         query = query.where(Message.channel == channel)
     query = query.order_by(Message.audience, Message.to_name, Message.id).limit(limit)
     return list(db.session.scalars(query))
+
+
+def dao_message_page(
+    campaign_id: int,
+    audience: Audience | None = None,
+    *,
+    states: set | None = None,
+    channel: Channel | None = None,
+    page: int = 1,
+) -> Page[Message]:
+    """One page of the messages dao_messages would list, in the same order."""
+    query = select(Message).where(Message.campaign_id == campaign_id)
+    if audience is not None:
+        query = query.where(Message.audience == audience)
+    if states:
+        query = query.where(Message.state.in_(states))
+    if channel is not None:
+        query = query.where(Message.channel == channel)
+    return Page(*paginate(query.order_by(Message.audience, Message.to_name, Message.id), page))
 
 
 def dao_first_letter(campaign_id: int, audience: Audience) -> tuple[int, str] | None:

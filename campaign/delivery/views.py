@@ -4,10 +4,22 @@ from __future__ import annotations
 
 import io
 
-from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 
+from campaign.bounds import id_arg
 from campaign.delivery import services, steps
+from campaign.delivery.glance import glance
 from campaign.delivery.models import Channel, Message, MessageState
 from campaign.delivery.outbox import DeliveryError, NoLetters, Planned, dao_counts, dao_keys, plan
 from campaign.directory.access import require
@@ -80,7 +92,7 @@ def index():
         campaign=campaign,
         audiences=audiences,
         labels=LABELS,
-        plans={a: _plan(a) for a in audiences},  # (plan, or why there is none)
+        glances={a: glance(campaign, a) for a in audiences},  # counted in SQL, not planned
         summaries={a: _summary(a) for a in audiences},
         can_send=campaign.state in (CampaignState.CLOSED, CampaignState.SENT),
         form=ConfirmForm(),
@@ -147,15 +159,20 @@ def send(audience: str):
 
 
 NOT_DELIVERED = {MessageState.FAILED, MessageState.BOUNCED, MessageState.DROPPED}
-SHOWN = 300
 
 
 @bp.get("/<audience>")
 def progress(audience: str):
     chosen = audience_or_404(audience)
-    # The first few hundred are enough to act on; the report has them all.
-    problems = services.dao_messages(g.campaign.id, chosen, states=NOT_DELIVERED, limit=SHOWN)
-    by_post = services.dao_messages(g.campaign.id, chosen, channel=Channel.POST, limit=SHOWN)
+    problems = services.dao_message_page(
+        g.campaign.id, chosen, states=NOT_DELIVERED, page=request.args.get("page", 1, type=id_arg)
+    )
+    by_post = services.dao_message_page(
+        g.campaign.id,
+        chosen,
+        channel=Channel.POST,
+        page=request.args.get("post_page", 1, type=id_arg),
+    )
     return render_template(
         "delivery/progress.html",
         campaign=g.campaign,
@@ -259,7 +276,9 @@ def report():
     return render_template(
         "delivery/report.html",
         campaign=g.campaign,
-        messages=services.dao_messages(g.campaign.id),
+        messages=services.dao_message_page(
+            g.campaign.id, page=request.args.get("page", 1, type=id_arg)
+        ),
         summaries={a: _summary(a) for a in Audience if _wanted(a)},
         labels=LABELS,
     )

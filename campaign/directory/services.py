@@ -70,7 +70,7 @@ def dao_member_schools(
     constituency: str = "",
     query: str = "",
     page: int = 1,
-    per_page: int = 100,
+    per_page: int | None = None,
 ) -> Page:
     """One page of member schools, with the association's heads for each."""
     stmt = _member_schools(association_id)
@@ -106,22 +106,76 @@ def _heads_by_school(association_id: int, school_ids: list[int]) -> dict[int, li
     return heads
 
 
-def dao_member_schools_not_in(
-    association_id: int, answered: Select, *, la: str = "", constituency: str = ""
-) -> list[School]:
-    """Member schools whose id is not in `answered` (a select of school ids),
-    optionally in one local authority or constituency: who to chase."""
-    stmt = (
-        _member_schools(association_id)
-        .where(School.id.not_in(answered))
-        .options(joinedload(School.constituency))
-        .order_by(School.name)
-    )
+def _not_in(association_id: int, answered: Select, la: str, constituency: str) -> Select:
+    stmt = _member_schools(association_id).where(School.id.not_in(answered))
     if la:
         stmt = stmt.where(School.local_authority == la)
     if constituency:
         stmt = stmt.where(School.constituency_code == constituency)
-    return list(db.session.scalars(stmt))
+    return stmt
+
+
+def _named(stmt: Select, query: str) -> Select:
+    """Only the schools whose name holds `query`, or whose URN it is."""
+    query = query.strip()
+    if not query:
+        return stmt
+    found = func.lower(School.name).like(f"%{query.lower()}%")
+    if query.isdigit():
+        found = or_(found, School.urn == int(query))
+    return stmt.where(found)
+
+
+def dao_member_schools_not_in(
+    association_id: int,
+    answered: Select,
+    *,
+    la: str = "",
+    constituency: str = "",
+    query: str = "",
+    page: int = 1,
+) -> Page[School]:
+    """One page of the member schools whose id is not in `answered` (a select of school
+    ids), optionally in one local authority or constituency and named by `query`
+    (part of the name, or the URN), by name: who has not answered."""
+    stmt = (
+        _named(_not_in(association_id, answered, la, constituency), query)
+        .options(joinedload(School.constituency))
+        .order_by(School.name, School.id)
+    )
+    return Page(*paginate(stmt, page))
+
+
+def _heads_not_in(association_id: int, answered: Select, la: str, constituency: str):
+    schools = _not_in(association_id, answered, la, constituency).with_only_columns(School.id)
+    return (Headship.association_id == association_id, Headship.school_id.in_(schools))
+
+
+def dao_head_ids_not_in(
+    association_id: int, answered: Select, *, la: str = "", constituency: str = ""
+) -> list[int]:
+    """The heads of every such school (not one page of them): who to chase."""
+    where = _heads_not_in(association_id, answered, la, constituency)
+    return list(db.session.scalars(select(Headship.user_id).where(*where).distinct()))
+
+
+def dao_heads_school_not_in(association_id: int, answered: Select, user_id: int) -> bool:
+    """Whether the user heads one of those schools: one row, however many there are."""
+    where = _heads_not_in(association_id, answered, "", "")
+    return bool(
+        db.session.scalar(
+            select(select(Headship.id).where(*where, Headship.user_id == user_id).exists())
+        )
+    )
+
+
+def dao_head_count_not_in(
+    association_id: int, answered: Select, *, la: str = "", constituency: str = ""
+) -> int:
+    """How many heads dao_head_ids_not_in would chase, counted in SQL."""
+    where = _heads_not_in(association_id, answered, la, constituency)
+    count = select(func.count(func.distinct(Headship.user_id))).where(*where)
+    return db.session.scalar(count) or 0
 
 
 def dao_local_authorities(association_id: int) -> list[str]:
@@ -172,6 +226,14 @@ def dao_head_ids(association_id: int, school_ids: list[int] | None = None) -> li
     return list(db.session.scalars(stmt))
 
 
+def dao_head_count(association_id: int) -> int:
+    """How many users lead member schools, counted in SQL."""
+    count = select(func.count(func.distinct(Headship.user_id))).where(
+        Headship.association_id == association_id
+    )
+    return db.session.scalar(count) or 0
+
+
 @dataclass
 class MpRow:
     constituency: Constituency
@@ -192,27 +254,28 @@ def dao_mps_for_members(association_id: int) -> list[MpRow]:
     return [MpRow(c, n, int(p)) for c, n, p in db.session.execute(stmt)]
 
 
-def dao_schools_needing_attention(association_id: int) -> list[School]:
-    """Member schools whose constituency code matches no known constituency."""
-    return list(
-        db.session.scalars(
-            _member_schools(association_id)
-            .where(School.constituency_id.is_(None))
-            .order_by(School.name)
-        )
-    )
+def _needing_attention(association_id: int) -> Select:
+    return _member_schools(association_id).where(School.constituency_id.is_(None))
 
 
-def dao_schools_without_head(association_id: int) -> list[School]:
-    """Member schools nobody on the association's roster leads."""
+def _without_head(association_id: int) -> Select:
     has_head = (
         select(Headship.id)
         .where(Headship.association_id == association_id, Headship.school_id == School.id)
         .exists()
     )
-    return list(
-        db.session.scalars(_member_schools(association_id).where(~has_head).order_by(School.name))
-    )
+    return _member_schools(association_id).where(~has_head)
+
+
+def dao_schools_needing_attention(association_id: int, page: int = 1) -> Page[School]:
+    """One page of the member schools whose constituency code matches no known constituency."""
+    stmt = _needing_attention(association_id).order_by(School.name, School.id)
+    return Page(*paginate(stmt, page))
+
+
+def dao_schools_without_head(association_id: int, page: int = 1) -> Page[School]:
+    """One page of the member schools nobody on the association's roster leads."""
+    return Page(*paginate(_without_head(association_id).order_by(School.name, School.id), page))
 
 
 @dataclass
@@ -239,8 +302,12 @@ def dao_counts(association_id: int) -> Counts:
                 schools.c.constituency_id.is_not(None)
             )
         ),
-        needing_attention=len(dao_schools_needing_attention(association_id)),
-        without_head=len(dao_schools_without_head(association_id)),
+        needing_attention=count(
+            select(func.count()).select_from(_needing_attention(association_id).subquery())
+        ),
+        without_head=count(
+            select(func.count()).select_from(_without_head(association_id).subquery())
+        ),
     )
 
 

@@ -86,8 +86,12 @@ def needs_attention():
     require(Role.LEAD, Role.VIEWER)
     return render_template(
         "directory/needs_attention.html",
-        unknown_constituency=services.dao_schools_needing_attention(g.association.id),
-        without_head=services.dao_schools_without_head(g.association.id),
+        unknown_constituency=services.dao_schools_needing_attention(
+            g.association.id, request.args.get("page", 1, type=id_arg)
+        ),
+        without_head=services.dao_schools_without_head(
+            g.association.id, request.args.get("without_head_page", 1, type=id_arg)
+        ),
     )
 
 

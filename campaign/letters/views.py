@@ -13,9 +13,11 @@ from flask import (
     jsonify,
     redirect,
     render_template,
+    request,
     url_for,
 )
 
+from campaign.bounds import id_arg
 from campaign.directory.access import require
 from campaign.directory.models import Role
 from campaign.downloads import attachment
@@ -23,7 +25,7 @@ from campaign.drafting.access import scope_to_campaign
 from campaign.extensions import db
 from campaign.formatting import plural
 from campaign.forms import ConfirmForm
-from campaign.letters import outputs, steps, tasks
+from campaign.letters import listing, outputs, steps, tasks
 from campaign.letters.emails import email_body
 from campaign.letters.merge import signing_lead
 from campaign.letters.models import Audience, Letter
@@ -101,11 +103,17 @@ def _status(audience: Audience) -> dict:
 @bp.get("/")
 def index():
     campaign = g.campaign
-    letters = {a: dao_letters(campaign.id, a) for a in Audience}
+    query = request.args.get("q", "").strip()
+    pages = {a: request.args.get(f"{a.value}_page", 1, type=id_arg) for a in Audience}
     return render_template(
         "letters/index.html",
         campaign=campaign,
-        letters=letters,
+        query=query,
+        totals={a: listing.dao_totals(campaign.id, a) for a in Audience},
+        failing={a: listing.dao_failing_first(campaign.id, a) for a in Audience},
+        letters={
+            a: listing.dao_letter_page(campaign.id, a, query=query, page=pages[a]) for a in Audience
+        },
         status={a: _status(a) for a in Audience},
         in_outbox={a: dao_locked(campaign.id, a) for a in Audience},
         signer=signing_lead(g.association),

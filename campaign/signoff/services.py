@@ -13,7 +13,13 @@ from sqlalchemy.orm import contains_eager, joinedload
 from campaign.consultation import reminders
 from campaign.consultation.reminders import LastReminder
 from campaign.directory.models import School, User
-from campaign.directory.services import dao_head_ids, dao_member_schools_not_in
+from campaign.directory.services import (
+    dao_head_count_not_in,
+    dao_head_ids,
+    dao_head_ids_not_in,
+    dao_heads_school_not_in,
+    dao_member_schools_not_in,
+)
 from campaign.drafting.models import Campaign, CampaignState, StatementVersion
 from campaign.extensions import db
 from campaign.formatting import when
@@ -100,7 +106,7 @@ def save_settings(campaign: Campaign, by: User, *, reminder_days: str, public_pa
     audit(campaign, by, "settings", reminder_days=reminder_days, public_page=public_page)
 
 
-def dao_audit_events(campaign_id: int, page: int = 1, per_page: int = 100) -> Page[AuditEvent]:
+def dao_audit_events(campaign_id: int, page: int = 1) -> Page[AuditEvent]:
     """One page of the campaign's audit log, newest first."""
     stmt = (
         select(AuditEvent)
@@ -108,7 +114,7 @@ def dao_audit_events(campaign_id: int, page: int = 1, per_page: int = 100) -> Pa
         .options(joinedload(AuditEvent.actor))
         .order_by(AuditEvent.id.desc())
     )
-    return Page(*paginate(stmt, page, per_page))
+    return Page(*paginate(stmt, page))
 
 
 def require_open(campaign: Campaign) -> None:
@@ -141,6 +147,13 @@ def dao_signatures(campaign_id: int) -> list[Signature]:
             .order_by(Signature.id)
         )
     )
+
+
+def dao_signature_count(campaign_id: int) -> int:
+    """How many answers (signed or declined, withdrawn or not) the round holds: what
+    reopening voids."""
+    count = select(func.count(Signature.id)).where(Signature.campaign_id == campaign_id)
+    return db.session.scalar(count) or 0
 
 
 def _standing(campaign_id: int):
@@ -183,21 +196,47 @@ def dao_standing(campaign_id: int) -> list[Signature]:
     )
 
 
-def dao_unanswered(campaign: Campaign, *, la: str = "", constituency: str = "") -> list[School]:
-    """Member schools with no standing answer (never answered, or withdrew)."""
-    answered = select(Signature.school_id).where(
+def _answered(campaign: Campaign):
+    return select(Signature.school_id).where(
         Signature.campaign_id == campaign.id, Signature.withdrawn.is_(None)
     )
+
+
+def dao_unanswered(
+    campaign: Campaign, *, la: str = "", constituency: str = "", query: str = "", page: int = 1
+) -> Page[School]:
+    """One page of the member schools with no standing answer (never answered, or
+    withdrew), named by `query` (part of the name, or the URN) if given."""
     return dao_member_schools_not_in(
-        campaign.association_id, answered, la=la, constituency=constituency
+        campaign.association_id,
+        _answered(campaign),
+        la=la,
+        constituency=constituency,
+        query=query,
+        page=page,
+    )
+
+
+def dao_chase_head_count(campaign: Campaign, *, la: str = "", constituency: str = "") -> int:
+    """How many heads a chaser to these schools would reach, counted in SQL."""
+    return dao_head_count_not_in(
+        campaign.association_id, _answered(campaign), la=la, constituency=constituency
     )
 
 
 def chase_recipients(campaign: Campaign, *, la: str = "", constituency: str = "") -> list[int]:
     """Heads of the schools with no standing answer, and no one else."""
     require_open(campaign)
-    schools = dao_unanswered(campaign, la=la, constituency=constituency)
-    return dao_head_ids(campaign.association_id, [s.id for s in schools]) if schools else []
+    return dao_head_ids_not_in(
+        campaign.association_id, _answered(campaign), la=la, constituency=constituency
+    )
+
+
+def is_chase_recipient(campaign: Campaign, user_id: int) -> bool:
+    """Whether a chaser would still go to this user (see chase_recipients), asked of
+    one user in SQL: a queued chaser checks it just before sending."""
+    require_open(campaign)
+    return dao_heads_school_not_in(campaign.association_id, _answered(campaign), user_id)
 
 
 def _chases(campaign_id: int) -> list[AuditEvent]:

@@ -40,7 +40,7 @@ def send_chaser(campaign_id: int, user_id: int, key: str) -> None:
             campaign
             and user
             and campaign.signoff_open()
-            and user.id in services.chase_recipients(campaign)
+            and services.is_chase_recipient(campaign, user.id)
         ):
             notices.invite(campaign, user, f"{key}:{user.id}", chaser=True)
 

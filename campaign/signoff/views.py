@@ -24,7 +24,7 @@ from campaign.consultation.services import new_batch
 from campaign.directory.access import headship_or_404, require
 from campaign.directory.models import Role
 from campaign.directory.services import (
-    dao_head_ids,
+    dao_head_count,
     dao_local_authorities,
     dao_mps_for_members,
     dao_schools_led_by,
@@ -159,8 +159,8 @@ def _confirm(action: str, step):
         template="signoff/confirm.html",
         context=lambda campaign: {
             "action": action,
-            "heads": len(dao_head_ids(g.association.id)),
-            "signatures": services.dao_signatures(campaign.id),
+            "heads": dao_head_count(g.association.id),
+            "answers": services.dao_signature_count(campaign.id),
             "progress": progress(campaign),
         },
     )
@@ -202,14 +202,20 @@ def dashboard():
     campaign = g.campaign
     la = request.args.get("la", "")
     constituency = request.args.get("constituency", "").upper()
-    unanswered = services.dao_unanswered(campaign, la=la, constituency=constituency)
-    heads = dao_head_ids(g.association.id, [s.id for s in unanswered]) if unanswered else []
+    query = request.args.get("q", "").strip()
     return render_template(
         "signoff/dashboard.html",
         campaign=campaign,
         progress=progress(campaign),
-        unanswered=unanswered,
-        chase_heads=len(heads),
+        unanswered=services.dao_unanswered(
+            campaign,
+            la=la,
+            constituency=constituency,
+            query=query,
+            page=request.args.get("page", 1, type=id_arg),
+        ),
+        chase_heads=services.dao_chase_head_count(campaign, la=la, constituency=constituency),
+        query=query,
         la=la,
         constituency=constituency,
         local_authorities=dao_local_authorities(g.association.id),

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from campaign import paging
 from campaign.consultation import evidence, services
 from campaign.consultation.models import (
     Amendment,
@@ -176,10 +177,15 @@ def test_the_tally_counts_only_each_school_s_latest_stance(app, consultation):
     tally = services.tally(campaign)
     assert tally.counts == {"agree": 1, "abstain": 0, "disagree": 0, "block": 1}
     assert (tally.members, tally.responded, tally.no_answer) == (3, 2, 1)
-    assert [(s.school.name, s.kind) for s in tally.stances] == [
-        ("Abbey Academy", StanceKind.AGREE),
-        ("Saxon High", StanceKind.BLOCK),
+    # The reasons given, by stance then school: the current stances only.
+    services.record_stance(campaign, s3, c.head, StanceKind.DISAGREE, "Too little.")
+    db.session.commit()
+    reasons = services.dao_reasons(campaign.id)
+    assert [(s.school.name, s.kind, s.reason) for s in reasons.rows] == [
+        ("Thurrock School", StanceKind.DISAGREE, "Too little."),
+        ("Saxon High", StanceKind.BLOCK, "Changed our mind."),
     ]
+    assert reasons.total == 2
 
 
 def test_the_tally_ignores_other_campaigns(app, consultation):
@@ -204,8 +210,8 @@ def fourth_school(consultation):
     )
 
 
-def names(schools) -> list[str]:
-    return [s.name for s in schools]
+def names(page) -> list[str]:
+    return [s.name for s in page.rows]
 
 
 def test_non_responders_filter_by_la_and_constituency(app, consultation, fourth_school):
@@ -229,7 +235,27 @@ def test_non_responders_filter_by_la_and_constituency(app, consultation, fourth_
     assert names(services.dao_non_responders(campaign, la="Essex", constituency="E14001535")) == [
         "Marsh Primary"
     ]
-    assert services.dao_non_responders(campaign, la="Kent") == []
+    assert services.dao_non_responders(campaign, la="Kent").total == 0
+
+
+def test_non_responders_are_found_by_name_or_urn_a_page_at_a_time(
+    app, consultation, fourth_school, monkeypatch
+):
+    c = consultation
+    campaign = c.campaign
+    services.record_stance(campaign, c.schools[0], c.exec, StanceKind.AGREE)
+    assert names(services.dao_non_responders(campaign, query="MARSH")) == ["Marsh Primary"]
+    assert names(services.dao_non_responders(campaign, query=" 900002 ")) == ["Abbey Academy"]
+    assert names(services.dao_non_responders(campaign, query="900001")) == []  # it answered
+    monkeypatch.setattr(paging, "PER_PAGE", 2)
+    first = services.dao_non_responders(campaign)
+    assert (names(first), first.total, first.page, first.pages) == (
+        ["Abbey Academy", "Marsh Primary"], 3, 1, 2
+    )  # fmt: skip
+    assert names(services.dao_non_responders(campaign, page=2)) == ["Thurrock School"]
+    # The reminder reaches the heads of all three, not only of the page shown.
+    assert services.dao_reminder_head_count(campaign) == 2  # Marsh Primary has no head
+    assert sorted(services.reminder_recipients(campaign)) == sorted([c.exec.id, c.head.id])
 
 
 def test_reminders_go_only_to_heads_of_schools_that_have_not_answered(

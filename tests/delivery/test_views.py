@@ -16,6 +16,7 @@ from itsdangerous import URLSafeSerializer
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
+from campaign import paging
 from campaign.delivery.compose import unsubscribe_token
 from campaign.delivery.models import Channel, Message, MessageState, Suppression, email_hash
 from campaign.directory.models import Constituency, Role
@@ -25,7 +26,7 @@ from campaign.letters.models import Audience, Letter
 from campaign.letters.services import render_letters
 from campaign.signoff import services as signoff
 from tests.delivery.conftest import MP_EMAIL
-from tests.factories import make_user, sign_in
+from tests.factories import make_national_campaign, make_user, sign_in
 
 BASE = "/a/assoc-a/campaigns/fair-funding/sending"
 PARENT = "Pat.Parent@Example.org"
@@ -533,3 +534,29 @@ def test_one_click_unsubscribe_needs_no_csrf_token(make_app):
         # CSRF is on: any other form posted without its token is refused.
         assert client.post("/sign-out").status_code == 400
         assert db.session.scalar(select(func.count()).select_from(Suppression)) == 1
+
+
+def test_what_was_not_delivered_and_the_report_are_listed_a_page_at_a_time(
+    client, association_world, monkeypatch
+):
+    monkeypatch.setattr(paging, "PER_PAGE", 3)
+    campaign = make_national_campaign(association_world, 20)
+    sign_in(client, association_world.lead)
+    listed = sorted(
+        (m.to_name, m.id)
+        for m in messages(campaign).values()
+        if m.state in (MessageState.BOUNCED, MessageState.FAILED)
+    )
+    assert len(listed) > 3
+    first = client.get(f"{BASE}/parents")
+    shown = text(first)
+    assert f"Not delivered ({len(listed)})" in shown
+    assert f"Page 1 of {-(-len(listed) // 3)}" in shown and "Next page" in shown
+    assert listed[2][0] in shown and listed[3][0] not in shown
+    second = text(client.get(f"{BASE}/parents?page=2"))
+    assert listed[3][0] in second and listed[2][0] not in second and "Previous page" in second
+    report = text(client.get(f"{BASE}/report"))
+    total = len(messages(campaign))
+    assert f"{total} messages, a page at a time; the CSV has them all." in report
+    assert f"Page 1 of {-(-total // 3)}" in report
+    assert len(client.get(f"{BASE}/report.csv").get_data(as_text=True).splitlines()) == total + 1

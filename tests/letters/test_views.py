@@ -9,12 +9,15 @@ import time
 
 import pytest
 
+from campaign import paging
 from campaign.directory.models import Role
 from campaign.extensions import db, huey
+from campaign.formatting import plural
 from campaign.letters import tasks
+from campaign.letters.listing import FAILING_SHOWN
 from campaign.letters.models import Audience
 from campaign.letters.services import dao_letters, render_letters
-from tests.factories import BASE, make_user, sign_in
+from tests.factories import BASE, make_national_campaign, make_user, sign_in
 
 LETTERS = f"{BASE}/letters"
 
@@ -42,8 +45,8 @@ def read(client, path: str = "/") -> str:
     return words(html.unescape(client.get(f"{LETTERS}{path}").get_data(as_text=True)))
 
 
-def section(client, audience: str) -> str:
-    body = client.get(f"{LETTERS}/").get_data(as_text=True)
+def section(client, audience: str, query: str = "") -> str:
+    body = client.get(f"{LETTERS}/{query}").get_data(as_text=True)
     return html.unescape(re.search(rf'<section id="{audience}">(.*?)</section>', body, re.S)[1])
 
 
@@ -214,3 +217,36 @@ def test_a_job_that_dies_says_so_instead_of_running_for_ever(client, signed, que
     status = client.get(f"{LETTERS}/mps/status.json").get_json()
     assert (status["state"], status["finished"]) == ("failed", True)
     assert "error on our side" in words(section(client, "mps"))
+
+
+def test_the_list_is_a_page_at_a_time_searched_by_name_and_names_a_few_failing(
+    client, association_world, monkeypatch
+):
+    monkeypatch.setattr(paging, "PER_PAGE", 4)
+    campaign = make_national_campaign(association_world, 120)
+    sign_in(client, association_world.lead)
+    letters = {
+        letter.recipient_name: letter.problems
+        for letter in dao_letters(campaign.id, Audience.PARENTS)
+    }
+    failing = [name for name, problems in sorted(letters.items()) if problems]
+    assert len(letters) > 40 and len(failing) > FAILING_SHOWN  # the world is big enough
+
+    parents_html = section(client, "parents")
+    parents = words(parents_html)
+    assert f"{len(letters)} letters rendered, {len(letters)} pages in all." in parents
+    assert f"{len(failing)} of {len(letters)} letters fail the mail-house check" in parents
+    assert all(f">{name}</a>:" in parents_html for name in failing[:FAILING_SHOWN])
+    assert f">{failing[FAILING_SHOWN]}</a>:" not in parents_html
+    assert f"and {plural(len(failing) - FAILING_SHOWN, 'more letter')}: each says why" in parents
+    assert parents_html.count('data-label="Pages"') == 4
+    assert f"Page 1 of {-(-len(letters) // 4)}" in parents
+    assert f'<a href="{LETTERS}/?parents_page=2#parents" rel="next">Next page</a>' in parents_html
+
+    second = section(client, "parents", "?parents_page=2")
+    names = sorted(letters)
+    assert names[4] in second and names[3] not in second
+
+    found = words(section(client, "parents", "?q=school+100005"))
+    assert "1 letter to a recipient whose name holds “school 100005”" in found
+    assert found.count("School 100005") == 1 and "School 100006" not in found

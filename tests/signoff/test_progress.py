@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import event, insert, select
 
+from campaign import paging
 from campaign.cli import main
 from campaign.directory.models import Headship, Role, School, User
 from campaign.extensions import db
@@ -99,6 +100,47 @@ def test_chasers_go_only_to_heads_of_schools_without_an_answer(client, signoff, 
         f"{BASE}/signoff/chase", data={"batch": "press-2", "la": "Thurrock", "constituency": ""}
     )
     assert len(outbox()) == 1  # everyone in Thurrock has answered
+
+
+def test_the_no_answer_list_is_paged_and_searched_but_the_chaser_reaches_all(
+    client, signoff, outbox, monkeypatch
+):
+    monkeypatch.setattr(paging, "PER_PAGE", 2)
+    sign_in(client, signoff.lead)
+    page = " ".join(client.get(f"{BASE}/signoff").get_data(as_text=True).split())
+    assert "No answer yet (3)" in page and "Page 1 of 2" in page
+    assert "Abbey Academy" in page and "Saxon High" in page and "Thurrock School" not in page
+    assert f'<a href="{BASE}/signoff?page=2#no-answer" rel="next">Next page</a>' in page
+    assert "Previous page" not in page
+    # The button counts the heads of every school without an answer, not of the page.
+    assert "Send a reminder to 3 heads of these schools" in page
+    second = client.get(f"{BASE}/signoff?page=2").get_data(as_text=True)
+    assert "Thurrock School" in second and "Saxon High" not in second
+    found = " ".join(
+        client.get(f"{BASE}/signoff?q=thurrock&la=Thurrock").get_data(as_text=True).split()
+    )
+    assert "No answer yet (1)" in found and "Thurrock School" in found
+    assert "Send a reminder" not in found  # a search is not who a reminder goes to
+    assert f'<a href="{BASE}/signoff?la=Thurrock#no-answer">clear the search</a>' in found
+    by_urn = client.get(f"{BASE}/signoff?q=900002").get_data(as_text=True)
+    assert "Abbey Academy" in by_urn and "Saxon High" not in by_urn
+    client.post(f"{BASE}/signoff/chase", data={"batch": "p", "la": "", "constituency": ""})
+    assert sorted(m["To"] for m in outbox()) == ["co@a.example", "exec@a.example",
+                                                 "head@a.example"]  # fmt: skip
+
+
+def test_a_queued_chaser_asks_of_its_one_head_whether_they_still_owe_an_answer(signoff):
+    campaign = signoff.campaign
+    owes = lambda user: services.is_chase_recipient(campaign, user.id)  # noqa: E731
+    assert owes(signoff.exec) and owes(signoff.head) and owes(signoff.co_head)
+    assert not owes(signoff.lead) and not owes(signoff.lead_b)  # they lead no school here
+    sign(signoff, 900003, "head")
+    assert not owes(signoff.head) and not owes(signoff.co_head)  # Thurrock has answered
+    sign(signoff, 900001, "exec")
+    assert owes(signoff.exec)  # Abbey Academy still owes one
+    sign(signoff, 900002, "exec", Decision.DECLINED)
+    assert not owes(signoff.exec)
+    assert sorted(services.chase_recipients(campaign)) == []
 
 
 def test_scheduled_chasers_follow_the_lead_s_days(signoff, outbox):
