@@ -1,0 +1,595 @@
+"""A national campaign run as production runs it, stage by stage.
+
+    .venv/bin/python benchmarks/national.py [--schools 20000]
+        [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/bench_national]
+        [--redis-url redis://127.0.0.1:6379/7] [--embedded] [--heads-at-once 32]
+
+Makes a fictional GIAS register and roster of N schools (make_register.py), then
+with the real commands, gunicorn (gunicorn.conf.py) and two `campaign worker`
+processes: imports them; opens consultation and sign-off (every head emailed
+through a local fake of SendGrid's v3 API); has every head sign over HTTP, 32 at
+a time, with the link from their invitation; renders both audiences' letters and
+sends them; fetches every lead page; and reports peak memory of every process and
+the sizes of the database and the letter store. One JSON object a line per stage,
+then a summary. PostgreSQL in a scratch schema (dropped afterwards) and Redis
+(the queue's keys removed afterwards; the database flushed if it was empty), or
+with --embedded SQLite and Huey's SQLite queue in a temporary instance folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import html
+import http.client
+import json
+import os
+import queue
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+import redis
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # for benchmarks.* and tests.fakes
+BIN = Path(sys.executable).parent
+
+from benchmarks import make_register  # noqa: E402
+from benchmarks.scratch import scratch_schema  # noqa: E402
+from tests import fakes  # noqa: E402
+
+SLUG = "national"
+ASSOCIATION = "National Heads"
+LEAD = "lead@national.example"
+LINK = re.compile(r"/sign-in/([A-Za-z0-9_-]{20,})")
+
+
+def emit(stage: str, **figures) -> dict:
+    line = {"stage": stage, **figures}
+    print(json.dumps(line), flush=True)
+    return line
+
+
+def percentile(values: list[float], p: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000, 1)
+
+
+# --- the processes ---------------------------------------------------------------
+
+
+class Processes:
+    """The subprocesses this run started (each in its own process group), and the
+    peak memory of every process in their trees, sampled twice a second."""
+
+    def __init__(self, logs: Path):
+        self.logs = logs
+        self.started: dict[str, subprocess.Popen] = {}
+        self.peaks: dict[int, tuple[str, int]] = {}  # pid -> (role, VmHWM kB)
+        self.stopping = threading.Event()
+        self.sampler = threading.Thread(target=self._sample, daemon=True)
+        self.sampler.start()
+
+    def start(self, role: str, argv: list[str], env: dict) -> subprocess.Popen:
+        log = open(self.logs / f"{role}.log", "wb")  # noqa: SIM115  (closed with the process)
+        process = subprocess.Popen(
+            argv, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        self.started[role] = process
+        return process
+
+    def _children(self) -> dict[int, list[int]]:
+        children = defaultdict(list)
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                with contextlib.suppress(OSError, IndexError, ValueError):
+                    stat = (entry / "stat").read_text()
+                    ppid = int(stat.rsplit(")", 1)[1].split()[1])
+                    children[ppid].append(int(entry.name))
+        return children
+
+    def _sample(self) -> None:
+        me = os.getpid()
+        while not self.stopping.wait(0.5):
+            children = self._children()
+            roots = [(role, p.pid) for role, p in list(self.started.items())]
+            roots.append(("benchmark (client, fake SendGrid)", me))
+            for role, pid in roots:
+                self._record(role, pid)
+                if pid == me:
+                    continue
+                stack = [pid]
+                while stack:
+                    for child in children.get(stack.pop(), []):
+                        self._record(f"{role}: child", child)
+                        stack.append(child)
+
+    def _record(self, role: str, pid: int) -> None:
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    kb = int(line.split()[1])
+                    if kb > self.peaks.get(pid, ("", 0))[1]:
+                        self.peaks[pid] = (role, kb)
+
+    def memory(self) -> dict:
+        """Peak resident memory (MB) by role: each process, and the largest of its children."""
+        by_role: dict[str, list[float]] = defaultdict(list)
+        for role, kb in self.peaks.values():
+            by_role[role].append(round(kb / 1024, 1))
+        return {
+            role: (
+                values[0] if len(values) == 1 else {"processes": len(values), "max": max(values)}
+            )
+            for role, values in sorted(by_role.items())
+        }
+
+    def stop(self) -> None:
+        self.stopping.set()
+        for process in self.started.values():
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in self.started.values():
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def command(env: dict, *args: str) -> str:
+    done = subprocess.run(
+        [str(BIN / "campaign"), *args], env=env, cwd=ROOT, capture_output=True, text=True
+    )
+    if done.returncode:
+        raise RuntimeError(f"campaign {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
+    return done.stdout
+
+
+def wait_for_http(port: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError, http.client.HTTPException):
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status in (200, 503):
+                return
+        time.sleep(0.2)  # waiting for gunicorn to listen
+    raise RuntimeError("gunicorn did not answer /healthz")
+
+
+# --- the fake SendGrid ----------------------------------------------------------
+
+
+class Mailbox:
+    """What the fake SendGrid accepted: emails counted by subject, sign-off links by
+    address. It keeps no bodies (at 20,000 PDFs they would not fit)."""
+
+    class Forget(list):
+        def append(self, _request) -> None:
+            pass
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.subjects: Counter = Counter()
+        self.links: dict[str, list[str]] = defaultdict(list)
+
+    def handle(self, recorder: fakes.Recorder, request: dict):
+        status, headers, body = fakes.sendgrid(recorder, request)
+        message = request["json"]
+        if status == 202 and not fakes.message_ids(message):  # a notice, not a letter
+            subject = message.get("subject", "")
+            text = message["content"][0]["value"]
+            with self.lock:
+                for person in message["personalizations"]:
+                    self.subjects[subject.split(":")[0]] += 1
+                    if subject.startswith("Please sign") and (found := LINK.search(text)):
+                        self.links[person["to"][0]["email"]].append(found.group(1))
+        return status, headers, body
+
+    def count(self, kind: str) -> int:
+        with self.lock:
+            return self.subjects[kind]
+
+
+def wait_for_mail(mailbox: Mailbox, kind: str, expected: int, timeout: float) -> float:
+    started = time.perf_counter()
+    while mailbox.count(kind) < expected and time.perf_counter() - started < timeout:
+        time.sleep(0.2)  # polling what the fake received
+    return time.perf_counter() - started
+
+
+# --- a head in a browser -----------------------------------------------------------
+
+
+class Browser:
+    """One head's cookies over a connection its thread keeps open. Cookies are kept by
+    hand: the app marks them Secure (production), and this talks plain HTTP locally."""
+
+    def __init__(self, port: int, timings: dict[str, list[float]], errors: Counter):
+        self.port = port
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        self.cookies: dict[str, str] = {}
+        self.timings = timings
+        self.errors = errors
+
+    def request(self, kind: str, method: str, path: str, form: dict | None = None):
+        headers = {"User-Agent": "national-benchmark"}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        body = None
+        if form is not None:
+            body = urlencode(form)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        started = time.perf_counter()
+        try:
+            self.conn.request(method, path, body=body, headers=headers)
+            response = self.conn.getresponse()
+            data = response.read().decode()
+        except (OSError, http.client.HTTPException) as exc:
+            self.conn.close()
+            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+            self.errors[f"{kind}: {type(exc).__name__}"] += 1
+            return None, "", ""
+        self.timings[kind].append(time.perf_counter() - started)
+        for cookie in response.headers.get_all("Set-Cookie") or []:
+            name, _, rest = cookie.partition("=")
+            value = rest.split(";", 1)[0]
+            if value and "Max-Age=0" not in cookie and "Expires=Thu, 01 Jan 1970" not in cookie:
+                self.cookies[name] = value
+            else:
+                self.cookies.pop(name, None)
+        location = urlsplit(response.headers.get("Location", ""))
+        where = location.path + (f"?{location.query}" if location.query else "")
+        return response.status, data, where
+
+    def expect(self, kind, status, got) -> bool:
+        if got[0] != status:
+            if got[0] is not None:
+                self.errors[f"{kind}: {got[0]}"] += 1
+            return False
+        return True
+
+
+def form_fields(page: str) -> dict[str, str]:
+    """The values a browser would post from the page's form (text and hidden inputs)."""
+    fields = {}
+    for tag in re.findall(r"<input\b[^>]*>", page):
+        attrs = {k: html.unescape(v) for k, v in re.findall(r'([\w-]+)="([^"]*)"', tag)}
+        if attrs.get("name") and attrs.get("type", "text") in ("text", "hidden"):
+            fields[attrs["name"]] = attrs.get("value", "")
+    return fields
+
+
+def journey(browser: Browser, token: str) -> int:
+    """The sign-in link, the sign page, the signature, the confirmation. Returns how
+    many schools this head signed for."""
+    got = browser.request("sign_in_page", "GET", f"/sign-in/{token}")
+    if not browser.expect("sign_in_page", 200, got):
+        return 0
+    got = browser.request("sign_in_post", "POST", f"/sign-in/{token}", form_fields(got[1]))
+    if not browser.expect("sign_in_post", 302, got):
+        return 0
+    got = browser.request("schools", "GET", got[2])  # the invitation's /sign
+    if got[0] == 302:
+        paths = [got[2]]
+    elif browser.expect("schools", 200, got):
+        paths = sorted(set(re.findall(r'href="([^"]*/sign/\d+)"', got[1])))
+    else:
+        return 0
+    signed = 0
+    for path in paths:
+        got = browser.request("sign_page", "GET", path)
+        if not browser.expect("sign_page", 200, got):
+            continue
+        fields = form_fields(got[1]) | {"decision": "signed", "comment": ""}
+        got = browser.request("sign_post", "POST", path, fields)
+        if not browser.expect("sign_post", 302, got):
+            continue
+        got = browser.request("confirmation", "GET", got[2])
+        if browser.expect("confirmation", 200, got) and "signed" in got[1]:
+            signed += 1
+    return signed
+
+
+def surge(port: int, links: dict[str, list[str]], at_once: int) -> dict:
+    """Every head through their journey, `at_once` heads at a time."""
+    todo: queue.Queue = queue.Queue()
+    for tokens in links.values():
+        todo.put(tokens[-1])
+    timings: dict[str, list[float]] = defaultdict(list)
+    errors: Counter = Counter()
+    done = Counter()
+    lock = threading.Lock()
+
+    def head_after_head() -> None:
+        local_timings: dict[str, list[float]] = defaultdict(list)
+        local_errors: Counter = Counter()
+        conn_port = port
+        browser = Browser(conn_port, local_timings, local_errors)
+        finished = signed = 0
+        while True:
+            try:
+                token = todo.get_nowait()
+            except queue.Empty:
+                break
+            browser.cookies = {}  # a new head on this connection
+            schools = journey(browser, token)
+            finished += schools > 0
+            signed += schools
+        with lock:
+            for kind, values in local_timings.items():
+                timings[kind] += values
+            errors.update(local_errors)
+            done.update(heads=finished, schools=signed)
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=head_after_head) for _ in range(at_once)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    seconds = time.perf_counter() - started
+    return {
+        "heads": len(links),
+        "heads_done": done["heads"],
+        "schools_signed": done["schools"],
+        "at_once": at_once,
+        "seconds": round(seconds, 2),
+        "heads_per_s": round(done["heads"] / seconds, 1),
+        "requests": sum(len(v) for v in timings.values()),
+        "requests_per_s": round(sum(len(v) for v in timings.values()) / seconds, 1),
+        "ms": {
+            kind: {
+                "n": len(v),
+                "p50": percentile(v, 0.5),
+                "p95": percentile(v, 0.95),
+                "mean": round(statistics.fmean(v) * 1000, 1),
+            }
+            for kind, v in timings.items()
+        },  # fmt: skip
+        "errors": sum(errors.values()),
+        "error_kinds": dict(errors),
+    }
+
+
+def lead_pages(port: int, token: str, paths: list[str], fetches: int) -> dict:
+    """Each page `fetches` times over HTTP as the signed-in lead."""
+    timings: dict[str, list[float]] = defaultdict(list)
+    errors: Counter = Counter()
+    browser = Browser(port, timings, errors)
+    got = browser.request("sign_in_page", "GET", f"/sign-in/{token}")
+    browser.request("sign_in_post", "POST", f"/sign-in/{token}", form_fields(got[1]))
+    statuses = {}
+    for path in paths:
+        for _ in range(fetches):
+            got = browser.request(path, "GET", path)
+            statuses[path] = got[0]
+            if got[0] != 200:
+                errors[f"{path}: {got[0]}"] += 1
+    return {
+        path: {"status": statuses[path], "p50": percentile(timings[path], 0.5),
+               "p95": percentile(timings[path], 0.95)}
+        for path in paths
+    } | {"_errors": dict(errors)}  # fmt: skip
+
+
+# --- the run -----------------------------------------------------------------------
+
+
+def environment(args, work: Path, url: str, redis_url: str, port: int, api: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CAMPAIGN_", "SENDGRID_"))}
+    for key in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "BASE_URL", "LETTER_STORE"):
+        env.pop(key, None)
+    env.update(
+        CAMPAIGN_INSTANCE=str(work / "instance"),
+        DATABASE_URL=url,
+        SECRET_KEY="national-benchmark",
+        BASE_URL=f"http://127.0.0.1:{port}",
+        BIND=f"127.0.0.1:{port}",
+        SENDGRID_API_KEY=fakes.SENDGRID_KEY,
+        SENDGRID_API_HOST=api,
+        # Links are minted at the invitations and used in the surge, which at 20,000
+        # heads can be more than the default 30 minutes later.
+        LOGIN_TOKEN_MINUTES="600",
+        PYTHONUNBUFFERED="1",
+    )
+    if redis_url:
+        env["REDIS_URL"] = redis_url
+    return env
+
+
+def run(args, work: Path, url: str, redis_url: str) -> list[dict]:
+    lines = []
+    port = free_port()
+    mailbox = Mailbox()
+    processes = Processes(work)
+    with fakes.serve(mailbox.handle) as (api, recorder):
+        recorder.requests = Mailbox.Forget()
+        env = environment(args, work, url, redis_url, port, api)
+        os.environ.clear()
+        os.environ.update(env)
+        try:
+            lines += stages(args, work, env, port, mailbox, recorder, processes)
+        finally:
+            processes.stop()
+        lines.append(emit("memory", peak_mb=processes.memory()))
+    return lines
+
+
+def stages(args, work, env, port, mailbox, recorder, processes) -> list[dict]:
+    # Imported now: the environment names the database and queue, which Huey reads at import.
+    from benchmarks import national_app as inside
+
+    lines = []
+    started = time.perf_counter()
+    command(env, "db", "upgrade")
+    command(env, "mps", "import")
+    inside.give_mps_addresses()
+    command(env, "associations", "create", SLUG, "--name", ASSOCIATION, "--lead", LEAD)
+    lines.append(emit("setup", seconds=round(time.perf_counter() - started, 2)))
+
+    data = work / "data"
+    data.mkdir()
+    with contextlib.redirect_stdout(sys.stderr):
+        make_register.national(data, args.schools)
+    figures = {}
+    for kind, pattern in (("schools", "gias-*.csv"), ("members", "roster-*.csv")):
+        file = next(data.glob(pattern))
+        started = time.perf_counter()
+        out = command(env, kind, "import", str(file), "--association", SLUG, "--json")
+        seconds = time.perf_counter() - started
+        summary = json.loads(out.strip().splitlines()[-1])
+        figures[kind] = {"rows": summary["read"], "seconds": round(seconds, 2),
+                         "rows_per_s": round(summary["read"] / seconds, 1),
+                         "rejected": len(summary.get("rejected", []))}  # fmt: skip
+    lines.append(emit("imports", **figures))
+
+    gunicorn = [str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py")]
+    processes.start("gunicorn", gunicorn, env)
+    for n in (1, 2):
+        processes.start(f"worker {n}", [str(BIN / "campaign"), "worker"], env)
+    wait_for_http(port)
+
+    app = inside.make_app()
+    with app.app_context():
+        campaign = inside.new_campaign()
+        heads = inside.heads()
+        figures = {"heads": heads}
+        for kind, step, subject in (
+            ("consultation", inside.open_consultation, "Consultation"),
+            ("signoff", inside.open_signoff, "Please sign"),
+        ):
+            started = time.perf_counter()
+            invited = step(campaign)
+            step_seconds = time.perf_counter() - started
+            seconds = step_seconds + wait_for_mail(mailbox, subject, invited, args.timeout)
+            sent = mailbox.count(subject)
+            figures[kind] = {"invited": invited, "emailed": sent,
+                             "step_seconds": round(step_seconds, 2), "seconds": round(seconds, 2),
+                             "emails_per_s": round(sent / seconds, 1)}  # fmt: skip
+        lines.append(emit("invitations", **figures))
+
+        lines.append(emit("signing", **surge(port, mailbox.links, args.heads_at_once)))
+        lines.append(emit("signatures", **inside.signatures()))
+        inside.close_signoff(campaign)
+
+        lines.append(emit("render", **inside.render(campaign, args.timeout)))
+        recorder.accepted.clear()
+        sent = inside.send(campaign, lambda: set(recorder.accepted), args.timeout)
+        duplicates = sum(count - 1 for count in recorder.accepted.values())
+        lines.append(emit("send", **sent, duplicates=duplicates))
+
+        paths = inside.lead_pages(campaign)
+        token = inside.lead_link().rsplit("/", 1)[1]
+        timed = lead_pages(port, token, paths, args.lead_fetches)
+        counted = inside.queries_per_page(paths)
+        errors = timed.pop("_errors")
+        pages = {p: timed[p] | {"queries": counted[p]["queries"]} for p in paths}
+        lines.append(emit("lead_pages", fetches=args.lead_fetches, pages=pages,
+                          errors=sum(errors.values()), error_kinds=errors))  # fmt: skip
+        lines.append(emit("sizes", **inside.sizes(env["DATABASE_URL"])))
+        inside.db.session.remove()
+        inside.db.engine.dispose()
+    return lines
+
+
+def summary(args, backend: str, lines: list[dict], seconds: float) -> dict:
+    by = {line["stage"]: line for line in lines}
+    errors = by.get("signing", {}).get("errors", 0) + by.get("lead_pages", {}).get("errors", 0)
+    render = by.get("render", {})
+    return emit(
+        "summary",
+        schools=args.schools,
+        backend=backend,
+        cores=os.cpu_count(),
+        seconds=round(seconds, 1),
+        stages=[line["stage"] for line in lines],
+        errors=errors,
+        lost=by.get("signatures", {}).get("lost"),
+        duplicates=by.get("send", {}).get("duplicates"),
+        missing=by.get("send", {}).get("missing"),
+        letters={
+            a: {"rendered": r["rendered"], "expected": r["expected"]}
+            for a, r in render.items()
+            if isinstance(r, dict)
+        },
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--schools", type=int, default=20000)
+    parser.add_argument(
+        "--database-url",
+        default="postgresql+psycopg://postgres@127.0.0.1:5432/bench_national",
+        help="PostgreSQL: the run uses a scratch schema in it, dropped afterwards",
+    )
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/7")
+    parser.add_argument("--embedded", action="store_true", help="SQLite and its queue instead")
+    parser.add_argument("--heads-at-once", type=int, default=32)
+    parser.add_argument("--lead-fetches", type=int, default=5)
+    parser.add_argument("--timeout", type=float, default=1800, help="seconds a stage may take")
+    args = parser.parse_args()
+    # Ctrl-C and SIGTERM both unwind through the finally blocks that clean up.
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+
+    started = time.perf_counter()
+    work = Path(tempfile.mkdtemp(prefix="campaign-national-"))
+    try:
+        if args.embedded:
+            url = f"sqlite:///{work / 'instance' / 'campaign.sqlite3'}"
+            lines = run(args, work, url, "")
+            backend = "sqlite"
+        else:
+            with scratch_schema(args.database_url) as url, redis_db(args.redis_url):
+                lines = run(args, work, url, args.redis_url)
+            backend = "postgresql"
+        summary(args, backend, lines, time.perf_counter() - started)
+    finally:
+        if os.environ.get("NATIONAL_KEEP"):
+            print(f"kept {work}", file=sys.stderr)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def redis_db(url: str):
+    """Clean up after the run: the queue's keys, and the whole database if it was empty."""
+    client = redis.Redis.from_url(url)
+    was_empty = client.dbsize() == 0
+    try:
+        yield
+    finally:
+        if was_empty:
+            client.flushdb()
+        else:
+            for key in client.scan_iter("huey.*campaign*"):
+                client.delete(key)
+            for key in client.scan_iter("LIMITS*"):
+                client.delete(key)
+        client.close()
+
+
+if __name__ == "__main__":
+    main()
