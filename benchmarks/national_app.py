@@ -316,3 +316,44 @@ def sizes(url: str) -> dict:
         "letter_store_bytes": letter_store().size() if letter_store else None,
         "letters": db.session.scalar(select(func.count(Letter.id))),
     }
+
+
+class CountingBrowser:
+    """A head in this process, through the test client: each request's SQL counted."""
+
+    def __init__(self, app: Flask, counter: list[int]):
+        self.client = app.test_client()
+        self.counter = counter
+        self.queries: dict[str, list[int]] = {}
+        self.cookies: dict = {}
+        self.errors: dict = {}
+
+    def request(self, kind: str, method: str, path: str, form: dict | None = None):
+        before = self.counter[0]
+        response = self.client.open(path, method=method, data=form)
+        self.queries.setdefault(kind, []).append(self.counter[0] - before)
+        location = response.headers.get("Location", "")
+        return response.status_code, response.get_data(as_text=True), location
+
+    def expect(self, kind: str, status: int, got) -> bool:
+        if got[0] != status:
+            self.errors[kind] = got[0]
+        return got[0] == status
+
+
+def queries_per_request(journey: Callable, email: str) -> dict:
+    """One head's journey in this process, with a link minted for them, its SQL counted
+    per request. The head then has signed."""
+    app = make_app(SESSION_COOKIE_SECURE=False)
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == email))
+        campaign = db.session.scalar(select(Campaign))
+        path = f"/a/{SLUG}/campaigns/{campaign.slug}/sign"
+        token = issue_sign_in_link(user, next_path=path).rsplit("/", 1)[1]
+        db.session.commit()
+    with counting_queries(app) as counter:
+        browser = CountingBrowser(app, counter)
+        signed = journey(browser, token)
+    with app.app_context():
+        db.engine.dispose()
+    return {"signed": signed, "queries": browser.queries, "errors": browser.errors}
