@@ -53,6 +53,8 @@ from tests import fakes  # noqa: E402
 SLUG = "national"
 ASSOCIATION = "National Heads"
 LEAD = "lead@national.example"
+APPLICATION_NAME = "national-benchmark"
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 LINK = re.compile(r"/sign-in/([A-Za-z0-9_-]{20,})")
 
 
@@ -76,10 +78,15 @@ class Processes:
     """The subprocesses this run started (each in its own process group), and the
     peak memory of every process in their trees, sampled twice a second."""
 
-    def __init__(self, logs: Path):
+    def __init__(self, logs: Path, database_url: str):
         self.logs = logs
         self.started: dict[str, subprocess.Popen] = {}
         self.peaks: dict[int, tuple[str, int]] = {}  # pid -> (role, VmHWM kB)
+        self.cpu: dict[int, tuple[str, float]] = {}  # pid -> (role, CPU seconds so far)
+        # PostgreSQL's backends for this run's connections, found by application_name.
+        self.database = None
+        if database_url.startswith("postgresql"):
+            self.database = sa.create_engine(database_url, poolclass=sa.pool.NullPool)
         self.stopping = threading.Event()
         self.sampler = threading.Thread(target=self._sample, daemon=True)
         self.sampler.start()
@@ -111,6 +118,8 @@ class Processes:
             children = self._children()
             roots = [(role, p.pid) for role, p in list(self.started.items())]
             roots.append(("benchmark (client, fake SendGrid)", me))
+            for pid in self._backends():
+                self._record_cpu("postgres", pid)
             for role, pid in roots:
                 self._record(role, pid)
                 if pid == me:
@@ -121,7 +130,30 @@ class Processes:
                         self._record(f"{role}: child", child)
                         stack.append(child)
 
+    def _backends(self) -> list[int]:
+        if self.database is None:
+            return []
+        with contextlib.suppress(sa.exc.SQLAlchemyError), self.database.connect() as conn:
+            return conn.scalars(
+                sa.text("SELECT pid FROM pg_stat_activity WHERE application_name = :name"),
+                {"name": APPLICATION_NAME},
+            ).all()
+        return []
+
+    def _record_cpu(self, role: str, pid: int) -> None:
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            self.cpu[pid] = (role, (int(fields[11]) + int(fields[12])) / CLOCK_TICKS)
+
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU seconds used so far, by kind of process (a role and its children together)."""
+        by_role: dict[str, float] = defaultdict(float)
+        for role, seconds in list(self.cpu.values()):
+            by_role[role.split(":")[0]] += seconds
+        return dict(by_role)
+
     def _record(self, role: str, pid: int) -> None:
+        self._record_cpu(role, pid)
         with contextlib.suppress(OSError):
             for line in Path(f"/proc/{pid}/status").read_text().splitlines():
                 if line.startswith("VmHWM:"):
@@ -143,6 +175,9 @@ class Processes:
 
     def stop(self) -> None:
         self.stopping.set()
+        self.sampler.join()
+        if self.database is not None:
+            self.database.dispose()
         for process in self.started.values():
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGTERM)
@@ -454,7 +489,7 @@ def start_py_spy(processes: Processes, folder: str) -> list[subprocess.Popen]:
                 "--rate",
                 "200",
                 "--nonblocking",
-                "--threads",
+                "--gil",
                 "-o",
                 str(Path(folder) / f"worker-{pid}.txt"),
             ],
@@ -501,7 +536,13 @@ def run(args, work: Path, url: str, redis_url: str) -> list[dict]:
     lines = []
     port = free_port()
     mailbox = Mailbox()
-    processes = Processes(work)
+    if url.startswith("postgresql"):
+        url = (
+            sa.make_url(url)
+            .update_query_dict({"application_name": APPLICATION_NAME})
+            .render_as_string(hide_password=False)
+        )
+    processes = Processes(work, url)
     with fakes.serve(mailbox.handle) as (api, recorder):
         recorder.requests = Mailbox.Forget()
         env = environment(args, work, url, redis_url, port, api)
@@ -578,7 +619,17 @@ def stages(args, work, env, port, mailbox, recorder, processes) -> list[dict]:
         counted = inside.queries_per_request(journey, email)
         if args.py_spy:
             profiler = start_py_spy(processes, args.py_spy)
+        cpu_before = processes.cpu_seconds()
         signing = surge(port, mailbox.links, args.heads_at_once)
+        cpu = {
+            kind: round(seconds - cpu_before.get(kind, 0), 1)
+            for kind, seconds in processes.cpu_seconds().items()
+        }
+        signing["cpu_seconds"] = cpu
+        signing["cpu_ms_per_head"] = {
+            kind: round(1000 * seconds / max(1, signing["heads_done"]), 1)
+            for kind, seconds in cpu.items()
+        }
         signing["heads"] += 1
         signing["heads_done"] += counted["signed"] > 0
         signing["schools_signed"] += counted["signed"]
@@ -586,6 +637,8 @@ def stages(args, work, env, port, mailbox, recorder, processes) -> list[dict]:
             stop_py_spy(profiler)
         lines.append(emit("signing", **signing, queries_in_process=counted))
         lines.append(emit("signatures", **inside.signatures()))
+        if args.until == "signing":
+            return lines
         inside.close_signoff(campaign)
 
         lines.append(emit("render", **inside.render(campaign, args.timeout)))
@@ -649,6 +702,7 @@ def main() -> None:
         action="store_true",
         help="do not ANALYZE every minute when the server's autovacuum is off",
     )
+    parser.add_argument("--until", choices=["signing"], help="stop after this stage")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds a stage may take")
     args = parser.parse_args()
     # Ctrl-C and SIGTERM both unwind through the finally blocks that clean up.
