@@ -588,6 +588,8 @@ def stages(args, work, env, port, mailbox, recorder, processes) -> list[dict]:
                          "rows_per_s": round(summary["read"] / seconds, 1),
                          "rejected": len(summary.get("rejected", []))}  # fmt: skip
     lines.append(emit("imports", **figures))
+    if args.until == "imports":
+        return lines
 
     gunicorn = [str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py")]
     processes.start("gunicorn", gunicorn, env)
@@ -702,7 +704,7 @@ def main() -> None:
         action="store_true",
         help="do not ANALYZE every minute when the server's autovacuum is off",
     )
-    parser.add_argument("--until", choices=["signing"], help="stop after this stage")
+    parser.add_argument("--until", choices=["imports", "signing"], help="stop after this stage")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds a stage may take")
     args = parser.parse_args()
     # Ctrl-C and SIGTERM both unwind through the finally blocks that clean up.
