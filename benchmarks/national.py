@@ -3,8 +3,10 @@
     .venv/bin/python benchmarks/national.py [--schools 20000]
         [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/bench_national]
         [--redis-url redis://127.0.0.1:6379/7] [--embedded] [--heads-at-once 32]
+        [--lead-fetches 5] [--until imports|signing] [--py-spy DIR]
 
-Makes a fictional GIAS register and roster of N schools (make_register.py), then
+Makes a fictional GIAS register and roster of N schools (with make_register.py's
+rows, over ~136 local authorities), then
 with the real commands, gunicorn (gunicorn.conf.py) and two `campaign worker`
 processes: imports them; opens consultation and sign-off (every head emailed
 through a local fake of SendGrid's v3 API); has every head sign over HTTP, 32 at

@@ -4,7 +4,8 @@ It runs the real processes (gunicorn, two `campaign worker`s) in a scratch schem
 TEST_DATABASE_URL and on TEST_REDIS_URL, and this checks what it reports: every stage
 ran, no request failed, every head's signature was recorded once, every letter was
 rendered and every email accepted exactly once. Timings are printed, not asserted.
-About a minute and a half on the 2-core machine.
+About two and a half minutes on the shared 2-core machine (rendering 1,000 letters
+is half of it).
 """
 
 from __future__ import annotations
