@@ -32,13 +32,9 @@ from campaign.letters import steps as letters_steps
 from campaign.letters import tasks as letters_tasks
 from campaign.letters.models import Audience, Letter
 from campaign.letters.services import build_merges
+from campaign.letters.store import letter_store
 from campaign.signoff import steps as signoff_steps
 from campaign.signoff.models import Signature
-
-try:  # PDFs are moving from the letter table to a store of their own
-    from campaign.letters.store import letter_store
-except ImportError:
-    letter_store = None
 
 SLUG = "national"
 LEAD = "lead@national.example"
@@ -276,13 +272,6 @@ def queries_per_page(paths: list[str]) -> dict[str, dict]:
     return result
 
 
-def pdf_column() -> int | None:
-    """The PDFs' bytes in letter.pdf, while they are kept there."""
-    if "pdf" not in Letter.__table__.columns:
-        return None
-    return int(db.session.scalar(select(func.coalesce(func.sum(func.length(Letter.pdf)), 0))))
-
-
 def sizes(url: str) -> dict:
     """The database's size (its schema's relations on PostgreSQL) and the letter store's."""
     engine = db.engine
@@ -312,8 +301,7 @@ def sizes(url: str) -> dict:
     return {
         "database_bytes": int(database),
         "largest_tables_bytes": {k: int(v) for k, v in tables.items()},
-        "letter_pdf_column_bytes": pdf_column(),
-        "letter_store_bytes": letter_store().size() if letter_store else None,
+        "letter_store_bytes": letter_store().size(),
         "letters": db.session.scalar(select(func.count(Letter.id))),
     }
 
