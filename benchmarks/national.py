@@ -371,8 +371,9 @@ def journey(browser: Browser, token: str) -> int:
     got = browser.request("sign_in_post", "POST", f"/sign-in/{token}", form_fields(got[1]))
     if not browser.expect("sign_in_post", 302, got):
         return 0
-    got = browser.request("schools", "GET", got[2])  # the invitation's /sign
-    if got[0] == 302:
+    # A head of one school lands on its sign page; a head of several chooses at /sign.
+    one_school = re.search(r"/sign/\d+$", got[2])
+    if one_school or (got := browser.request("schools", "GET", got[2]))[0] == 302:
         paths = [got[2]]
     elif browser.expect("schools", 200, got):
         paths = sorted(set(re.findall(r'href="([^"]*/sign/\d+)"', got[1])))

@@ -35,6 +35,7 @@ from campaign.letters.services import build_merges
 from campaign.letters.store import letter_store
 from campaign.signoff import steps as signoff_steps
 from campaign.signoff.models import Signature
+from campaign.signoff.notices import invitation_path
 
 SLUG = "national"
 LEAD = "lead@national.example"
@@ -336,7 +337,7 @@ def queries_per_request(journey: Callable, email: str) -> dict:
     with app.app_context():
         user = db.session.scalar(select(User).where(User.email == email))
         campaign = db.session.scalar(select(Campaign))
-        path = f"/a/{SLUG}/campaigns/{campaign.slug}/sign"
+        path = invitation_path(campaign, user)  # as the invitation's link
         token = issue_sign_in_link(user, next_path=path).rsplit("/", 1)[1]
         db.session.commit()
     with counting_queries(app) as counter:

@@ -9,7 +9,7 @@ from campaign.drafting.models import CampaignState
 from campaign.extensions import db
 from campaign.signoff import services, steps
 from campaign.signoff.models import AuditEvent, Decision, Signature
-from tests.factories import BASE, sign_form, sign_in
+from tests.factories import BASE, links_in, make_headship, sign_form, sign_in
 
 
 def signatures() -> list[Signature]:
@@ -170,6 +170,21 @@ def test_freeze_invites_every_head_with_a_link_to_sign(client, signoff, outbox):
         "exec@a.example",
         "head@a.example",
     ]
+    # A head of one school lands on its sign page, with no redirect on the way.
+    (hal,) = [m for m in invitations if m["To"] == "head@a.example"]
+    link = next(x for x in links_in(hal) if "/sign-in/" in x).replace("http://localhost", "")
+    assert client.post(link).location == f"{BASE}/sign/900003"
+
+
+def test_a_head_of_two_schools_is_invited_to_choose_between_them(client, signoff, outbox):
+    make_headship(signoff.a, signoff.head, signoff.schools[0])
+    services.reopen(signoff.campaign, signoff.lead)
+    db.session.commit()
+    sign_in(client, signoff.lead)
+    client.post(f"{BASE}/freeze")
+    (hal,) = [m for m in outbox() if m["To"] == "head@a.example" and "Please sign" in m["Subject"]]
+    link = next(x for x in links_in(hal) if "/sign-in/" in x).replace("http://localhost", "")
+    assert client.post(link).location == f"{BASE}/sign"
 
 
 def test_the_text_cannot_change_in_signoff(client, signoff):
