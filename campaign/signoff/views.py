@@ -63,7 +63,6 @@ def schools():
 def sign(urn: int):
     campaign = g.campaign
     school, headship = headship_or_404(urn)  # only its own head (or co-head) signs
-    existing = services.dao_signature(campaign.id, school.id)
     frozen = campaign.frozen_version
     form = SignForm(
         data={
@@ -99,6 +98,8 @@ def sign(urn: int):
             error = str(exc)
         else:
             return redirect(url_for("signoff.done", urn=urn))
+    # Read only for the page: the step reads it again for itself.
+    existing = services.dao_signature(campaign.id, school.id)
     return render_template(
         "signoff/sign.html",
         campaign=campaign,
