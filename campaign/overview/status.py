@@ -15,7 +15,7 @@ from campaign.drafting.models import Campaign, CampaignState
 from campaign.formatting import day_and_time, plural
 from campaign.letters.models import Audience
 from campaign.letters.services import dao_letter_counts, dao_locked
-from campaign.signoff.progress import progress
+from campaign.signoff import progress
 
 
 @dataclass
@@ -100,7 +100,7 @@ def campaign_status(campaign: Campaign, now: datetime | None = None) -> Status:
         )
 
     if state is CampaignState.SIGNOFF:
-        total = progress(campaign).total
+        total = progress.total(campaign)
         is_open = campaign.signoff_open(now)
         answered = total.signed + total.declined
         dashboard = url_for("signoff.dashboard", cslug=cslug)
