@@ -151,7 +151,8 @@ def test_lead_renders_previews_and_downloads_letters(app, live_server, new_page,
     mps = lead.locator("section#mps")
     mps.get_by_role("button", name="Render the letters").click()
     expect(lead.locator("section#mps")).to_contain_text("18 letters rendered")
-    lead.locator("section#mps").get_by_role("link", name="Richard Holden MP").click()
+    # exact: the PDF link beside it is named "PDF of the letter to Richard Holden MP".
+    lead.locator("section#mps").get_by_role("link", name="Richard Holden MP", exact=True).click()
     preview = lead.get_by_role(
         "img", name=re.compile("first page of the letter to Richard Holden MP")
     )
