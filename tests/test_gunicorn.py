@@ -57,7 +57,8 @@ def test_gunicorn_serves_healthz_and_logs_json(tmp_path):
         with urllib.request.urlopen(request, timeout=30) as response:
             assert response.status == 200
             assert response.headers["X-Request-ID"] == "probe-1"
-            assert json.load(response)["checks"] == {"database": "ok", "queue": "ok"}
+            checks = json.load(response)["checks"]
+            assert checks == {"database": "ok", "queue": "ok", "letters": "ok"}
             assert response.headers.get("Set-Cookie") is None
     finally:
         guard.cancel()
