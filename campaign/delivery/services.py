@@ -90,6 +90,23 @@ def mark_posted(campaign_id: int, audience: Audience) -> int:
     )
 
 
+def _messages_query(
+    campaign_id: int,
+    audience: Audience | None,
+    states: set | None,
+    channel: Channel | None,
+):
+    """The campaign's messages, filtered, in the order every list shows them."""
+    query = select(Message).where(Message.campaign_id == campaign_id)
+    if audience is not None:
+        query = query.where(Message.audience == audience)
+    if states:
+        query = query.where(Message.state.in_(states))
+    if channel is not None:
+        query = query.where(Message.channel == channel)
+    return query.order_by(Message.audience, Message.to_name, Message.id)
+
+
 def dao_messages(
     campaign_id: int,
     audience: Audience | None = None,
@@ -98,15 +115,8 @@ def dao_messages(
     channel: Channel | None = None,
     limit: int | None = None,
 ) -> list[Message]:
-    query = select(Message).where(Message.campaign_id == campaign_id)
-    if audience is not None:
-        query = query.where(Message.audience == audience)
-    if states:
-        query = query.where(Message.state.in_(states))
-    if channel is not None:
-        query = query.where(Message.channel == channel)
-    query = query.order_by(Message.audience, Message.to_name, Message.id).limit(limit)
-    return list(db.session.scalars(query))
+    query = _messages_query(campaign_id, audience, states, channel)
+    return list(db.session.scalars(query.limit(limit)))
 
 
 def dao_message_page(
@@ -118,14 +128,7 @@ def dao_message_page(
     page: int = 1,
 ) -> Page[Message]:
     """One page of the messages dao_messages would list, in the same order."""
-    query = select(Message).where(Message.campaign_id == campaign_id)
-    if audience is not None:
-        query = query.where(Message.audience == audience)
-    if states:
-        query = query.where(Message.state.in_(states))
-    if channel is not None:
-        query = query.where(Message.channel == channel)
-    return Page(*paginate(query.order_by(Message.audience, Message.to_name, Message.id), page))
+    return Page(*paginate(_messages_query(campaign_id, audience, states, channel), page))
 
 
 def dao_first_letter(campaign_id: int, audience: Audience) -> tuple[int, str] | None:
