@@ -19,8 +19,8 @@ from campaign.delivery.parents import save_parent_list
 from campaign.directory.models import Mp, Role
 from campaign.drafting.models import Campaign, CampaignState
 from campaign.extensions import db
-from campaign.letters.models import Audience, Letter
-from campaign.letters.services import render_letters
+from campaign.letters.models import Audience, Letter, RenderRun
+from campaign.letters.runs import render_letters
 from campaign.letters.store import letter_store
 from campaign.signoff.models import AuditEvent, Decision, Signature
 from campaign.types import UtcDateTime
@@ -40,6 +40,7 @@ def _rows_of(campaign_id: int):
     """(table, WHERE) for every table that holds rows of the campaign."""
     messages = select(Message.id).where(Message.campaign_id == campaign_id)
     questions = select(EvidenceQuestion.id).where(EvidenceQuestion.campaign_id == campaign_id)
+    runs = select(RenderRun.id).where(RenderRun.campaign_id == campaign_id)
     for table in db.metadata.sorted_tables:
         if table.name == "campaign":
             yield table, table.c.id == campaign_id
@@ -49,6 +50,8 @@ def _rows_of(campaign_id: int):
             yield table, table.c.message_id.in_(messages)
         elif table.name == "evidence_answer":
             yield table, table.c.question_id.in_(questions)
+        elif table.name == "render_chunk":
+            yield table, table.c.run_id.in_(runs)
 
 
 def age(campaign: Campaign, when: datetime = LONG_AGO) -> None:

@@ -10,7 +10,8 @@ import pytest
 from campaign.config import PROJECT_ROOT
 from campaign.extensions import db
 from campaign.letters.models import Audience
-from campaign.letters.services import dao_letters, render_letters
+from campaign.letters.runs import render_letters
+from campaign.letters.services import dao_letters
 from campaign.security import CONTENT_SECURITY_POLICY, EMAIL_PREVIEW_POLICY, HSTS
 from tests.factories import BASE, sign_in
 

@@ -15,7 +15,8 @@ from campaign.extensions import db
 from campaign.formatting import plural
 from campaign.letters import outputs
 from campaign.letters.models import Audience
-from campaign.letters.services import LettersError, check_letters, dao_letters, render_letters
+from campaign.letters.runs import render_letters
+from campaign.letters.services import LettersError, check_letters, dao_letters
 
 audience_option = click.option(
     "--audience", type=click.Choice(["parents", "mps"]), required=True, help="Whose letters."

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from campaign.drafting.models import Campaign
@@ -104,3 +104,47 @@ class LockedLetters(db.Model):
     )
     audience: Mapped[Audience] = mapped_column(text_enum(Audience), primary_key=True)
     locked: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class RenderRun(db.Model):
+    """One press of Render for an audience. Its plan (one task) writes the letters
+    that changed as chunks (RenderChunk), which any number of workers take; its
+    progress is summed from them (see runs.py). A new press replaces the run."""
+
+    __tablename__ = "render_run"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaign.id", ondelete="CASCADE"), index=True
+    )
+    audience: Mapped[Audience] = mapped_column(text_enum(Audience))
+    queued: Mapped[datetime] = mapped_column(UtcDateTime)
+    started: Mapped[datetime | None] = mapped_column(UtcDateTime)  # when the plan began
+    planned: Mapped[datetime | None] = mapped_column(UtcDateTime)  # when its chunks were written
+    total: Mapped[int] = mapped_column(default=0)  # letters the audience should have
+    unchanged: Mapped[int] = mapped_column(default=0)  # of them, already rendered as they are
+    failing_unchanged: Mapped[int] = mapped_column(default=0)  # of those, failing the check
+    error: Mapped[str] = mapped_column(Text, default="")
+
+
+class ChunkState(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"  # claimed by a worker, whose lease runs to `lease_until`
+    DONE = "done"  # its letters are saved
+
+
+class RenderChunk(db.Model):
+    """Letters of a run to render together: [recipient, merge data, merge hash] each."""
+
+    __tablename__ = "render_chunk"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("render_run.id", ondelete="CASCADE"), index=True)
+    items: Mapped[list] = mapped_column(JSON, deferred=True)
+    size: Mapped[int]
+    state: Mapped[ChunkState] = mapped_column(text_enum(ChunkState), default=ChunkState.QUEUED)
+    token: Mapped[str] = mapped_column(String(32), default="")  # the claiming worker's
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    attempts: Mapped[int] = mapped_column(default=0)
+    touched: Mapped[datetime | None] = mapped_column(UtcDateTime)  # claimed, extended or done
+    failing: Mapped[int] = mapped_column(default=0)  # its letters failing the check, once done

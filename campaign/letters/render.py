@@ -121,7 +121,7 @@ def render_batch(htmls: list[str]) -> list[RenderedLetter]:
     Measured on WeasyPrint 70 (2 cores): layout is most of the cost (about
     0.06 s a page), so writing a batch as one PDF and splitting it saved only
     ~5% and lost the tags that screen readers need; sharing the stylesheet and
-    fonts, and spreading batches over processes (services.render_letters), is
+    fonts, and spreading chunks over processes and workers (runs.py), is
     what pays.
     """
     letters = []

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from campaign.extensions import db
-from campaign.letters.models import Letter, RecipientKind
+from campaign.letters.models import Letter, RecipientKind, RenderChunk, RenderRun
 from campaign.letters.store import letter_store
 
 # Merge fields that name no person (parents' letters and MPs' letters, merge.py).
@@ -45,6 +45,10 @@ def anonymise_letters(campaign_ids: Collection[int], pdfs: set[str]) -> int:
     `delete_pdfs` once this is committed); how many letters changed. The caller commits."""
     if not campaign_ids:
         return 0
+    # Renders' chunks hold the merge data they were planned with: they go.
+    runs = select(RenderRun.id).where(RenderRun.campaign_id.in_(campaign_ids))
+    db.session.execute(delete(RenderChunk).where(RenderChunk.run_id.in_(runs)))
+    db.session.execute(delete(RenderRun).where(RenderRun.id.in_(runs)))
     changed = 0
     letters = db.session.scalars(select(Letter).where(Letter.campaign_id.in_(campaign_ids)))
     for letter in letters:

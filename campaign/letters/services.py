@@ -1,24 +1,20 @@
-"""Rendering a campaign's letters: build merge data, skip unchanged letters, render
-the rest in batches across processes, and keep each PDF with its facts."""
+"""Rendering a campaign's letters: build merge data, tell which letters changed,
+render a chunk of them (in a process with no database), and the letters' queries.
+runs.py spreads a render over the workers."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
 import os
 import select as io_select
 import threading
-from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from flask import current_app
 from sqlalchemy import Row, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from campaign.directory.letterhead import logo_data_uri
 from campaign.drafting.models import Campaign
 from campaign.drafting.text import to_html
 from campaign.extensions import db
@@ -28,7 +24,7 @@ from campaign.letters.checks import check_pdf
 from campaign.letters.models import Audience, Letter, LockedLetters
 from campaign.letters.render import LETTERS_DIR, render_batch, render_html
 from campaign.letters.stamp import body_key, render_stamped
-from campaign.letters.store import LetterStore, letter_store
+from campaign.letters.store import LetterStore
 
 BATCH = 250
 TEMPLATES = {Audience.PARENTS: "parents.html", Audience.MPS: "mp.html"}
@@ -62,7 +58,7 @@ def letter_html(template: str, merge: dict) -> str:
     return render_html(template, {**merge, "statement_html": to_html(merge["statement_markdown"])})
 
 
-def _render_chunk(
+def render_chunk(
     template: str, merge_list: list[dict], store: LetterStore, logo: str = ""
 ) -> list[tuple[str, int, list[str]]]:
     """Runs in a worker process, with no database: renders the letters, checks each
@@ -95,7 +91,7 @@ def batches(todo: list[tuple[str, dict, str]], size: int) -> list[list[tuple[str
     return split(sorted(todo, key=lambda item: (body_key(item[1]), item[0])), size)
 
 
-def _die_with(pid: int) -> None:
+def die_with(pid: int) -> None:
     """A render process's initializer: it exits as soon as process `pid` (the worker
     that started the pool) is gone, even killed with SIGKILL, instead of rendering
     on, unwatched, holding its memory."""
@@ -159,80 +155,6 @@ def missing_letters(campaign: Campaign, audience: Audience) -> list[str]:
         )
     )
     return sorted(m["recipient_name"] for r, m in wanted.items() if r not in rendered)
-
-
-def render_letters(
-    campaign: Campaign,
-    audience: Audience,
-    *,
-    progress: Callable[[int, int], None] | None = None,
-    processes: int | None = None,
-    batch: int = BATCH,
-) -> RenderSummary:
-    """Render every letter of an audience whose merge data changed; commits per batch."""
-    if dao_locked(campaign.id, audience):
-        raise LettersError("These letters are in the outbox: they can no longer change.")
-    started = datetime.now(UTC)
-    wanted = build_merges(campaign, audience)
-    existing = {
-        letter.recipient: letter
-        for letter in db.session.scalars(
-            select(Letter).where(Letter.campaign_id == campaign.id, Letter.audience == audience)
-        )
-    }
-    summary = RenderSummary(total=len(wanted))
-    todo = []
-    for recipient, merge in sorted(wanted.items()):
-        digest = merge_hash(merge)
-        letter = existing.get(recipient)
-        if letter is not None and letter.merge_sha256 == digest:
-            summary.unchanged += 1
-        else:
-            todo.append((recipient, merge, digest))
-    # Letters for recipients who no longer sign are removed.
-    for recipient in set(existing) - set(wanted):
-        db.session.delete(existing[recipient])
-    db.session.commit()
-
-    template = TEMPLATES[audience]
-    store = letter_store()
-    logo = logo_data_uri(campaign.association)
-    chunks = batches(todo, batch) if audience is Audience.PARENTS else split(todo, batch)
-    workers = processes or current_app.config.get("LETTER_PROCESSES") or os.cpu_count() or 1
-
-    def save(chunk, rendered):
-        for (recipient, merge, digest), (key, pages, problems) in zip(chunk, rendered, strict=True):
-            letter = existing.get(recipient) or Letter(
-                campaign_id=campaign.id, audience=audience, recipient=recipient
-            )
-            letter.recipient_name = merge["recipient_name"]
-            letter.merge, letter.merge_sha256 = merge, digest
-            letter.sha256, letter.pages, letter.problems = key, pages, problems
-            letter.rendered = datetime.now(UTC)
-            db.session.add(letter)
-        db.session.commit()
-        summary.rendered += len(chunk)
-        if progress:
-            progress(summary.unchanged + summary.rendered, summary.total)
-
-    if workers <= 1 or len(chunks) <= 1:
-        for chunk in chunks:
-            save(chunk, _render_chunk(template, [m for _, m, _ in chunk], store, logo))
-    else:
-        # forkserver: forking a threaded worker (Huey's consumer) could copy held locks.
-        context = multiprocessing.get_context("forkserver")
-        with ProcessPoolExecutor(
-            max_workers=workers, mp_context=context, initializer=_die_with, initargs=(os.getpid(),)
-        ) as pool:
-            futures = [
-                pool.submit(_render_chunk, template, [m for _, m, _ in c], store, logo)
-                for c in chunks
-            ]
-            for chunk, future in zip(chunks, futures, strict=True):
-                save(chunk, future.result())
-    summary.failing = len(dao_failing(campaign.id, audience))
-    summary.seconds = (datetime.now(UTC) - started).total_seconds()
-    return summary
 
 
 def check_letters(campaign: Campaign, audience: Audience, *, recheck: bool = True) -> list[Letter]:

@@ -1,71 +1,57 @@
-"""Rendering a campaign's letters in the background, with progress a page can poll."""
+"""Rendering a campaign's letters on the workers: a plan, then a task for each
+chunk, taken by whichever worker is free (see runs.py). Progress is in the database."""
 
 from __future__ import annotations
 
-import time
+from datetime import UTC, datetime
 
-from campaign.drafting.models import Campaign
+from huey import crontab
+
 from campaign.extensions import db, huey
-from campaign.letters.models import Audience
-from campaign.letters.services import LettersError, render_letters
+from campaign.letters import runs
+from campaign.letters.services import LettersError
 from campaign.tasks import app_context
 
-
-def progress_key(campaign_id: int, audience: str) -> str:
-    return f"letters-progress:{campaign_id}:{audience}"
-
-
-def read_progress(campaign_id: int, audience: str) -> dict | None:
-    return huey.get(progress_key(campaign_id, audience), peek=True)
-
-
-def _write(campaign_id: int, audience: str, **state) -> None:
-    # `updated` lets the page tell a job that is working from one whose worker died.
-    huey.put(progress_key(campaign_id, audience), {**state, "updated": time.time()})
-
-
-def mark_queued(campaign_id: int, audience: str) -> None:
-    """Record that a render was asked for, so the page shows it before a worker starts."""
-    _write(campaign_id, audience, state="queued", done=0, total=0, queued=time.time())
+FAILED = "An error on our side stopped the letters. Nothing was sent; try again."
 
 
 @huey.task()
-def render_campaign_letters(campaign_id: int, audience: str) -> None:
+def plan_render(run_id: int) -> None:
+    """Write the run's chunks, then queue each (after the commit: the commit rule)."""
     with app_context():
-        campaign = db.session.get(Campaign, campaign_id)
-        if campaign is None:
+        run = runs.start_plan(run_id)
+        if run is None:  # replaced by a newer run, or planned already
             return
-        started = time.time()
-        _write(campaign_id, audience, state="running", done=0, total=0, started=started)
-
-        def progress(done: int, total: int) -> None:
-            _write(campaign_id, audience, state="running", done=done, total=total, started=started)
-
         try:
-            summary = render_letters(campaign, Audience(audience), progress=progress)
+            chunk_ids = runs.plan(run)
         except LettersError as exc:
-            _write(campaign_id, audience, state="failed", error=str(exc), started=started)
+            runs.fail(run_id, str(exc))
             return
         except Exception:
             # Never leave the page waiting on a job that has died; Huey logs the traceback.
-            db.session.rollback()
-            _write(
-                campaign_id,
-                audience,
-                state="failed",
-                error="An error on our side stopped the letters. Nothing was sent; try again.",
-                started=started,
-            )
+            runs.fail(run_id, FAILED)
             raise
-        _write(
-            campaign_id,
-            audience,
-            state="done",
-            done=summary.total,
-            total=summary.total,
-            rendered=summary.rendered,
-            unchanged=summary.unchanged,
-            failing=summary.failing,
-            started=started,
-            seconds=summary.seconds,
-        )
+        for chunk_id in chunk_ids:
+            render_chunk(chunk_id)
+
+
+@huey.task()
+def render_chunk(chunk_id: int) -> None:
+    with app_context(), runs.worker_executor() as executor:
+        runs.work([chunk_id], executor)
+
+
+@huey.periodic_task(crontab(minute="*"))
+def resume_rendering() -> None:
+    """Queue again the chunks and plans whose worker died (their lease ran out)."""
+    with app_context():
+        now = datetime.now(UTC)
+        for chunk_id in runs.dao_expired_chunks(now):
+            render_chunk(chunk_id)
+        for run_id in runs.dao_lost_plans(now):
+            plan_render(run_id)
+        db.session.rollback()
+
+
+def read_progress(campaign_id: int, audience: str) -> dict | None:
+    return runs.read_progress(campaign_id, runs.Audience(audience))

@@ -62,11 +62,11 @@ def _status(audience: Audience) -> dict:
     name = state.get("state", "idle")
     now = time.time()
     done, total = state.get("done", 0), state.get("total", 0)
-    elapsed = max(now - state.get("started", now), 0.001)
+    elapsed = max(now - (state.get("started") or now), 0.001)
     rate = done / elapsed if name == "running" and done else None
     eta = round((total - done) / rate) if rate else None
-    waiting = round(now - state.get("queued", now)) if name == "queued" else 0
-    stalled = name == "running" and now - state.get("updated", now) > STALLED_S
+    waiting = round(now - (state.get("queued") or now)) if name == "queued" else 0
+    stalled = name == "running" and now - (state.get("updated") or now) > STALLED_S
     if stalled:
         text = f"Stopped after {done:,} of {plural(total, 'letter')}."
         rate = eta = None

@@ -23,7 +23,7 @@ from campaign.drafting.models import Campaign
 from campaign.drafting.services import create_campaign, dao_campaign
 from campaign.extensions import db
 from campaign.letters.models import Audience, Letter
-from campaign.letters.services import render_letters
+from campaign.letters.runs import render_letters
 from campaign.signoff import services as signoff_services
 from campaign.signoff import steps as signoff_steps
 from campaign.signoff.models import Decision

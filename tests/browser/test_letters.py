@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 import campaign.tasks
 from campaign.demo import load_demo
 from campaign.extensions import db, huey
-from campaign.letters import tasks
+from campaign.letters import runs
 from tests.browser.conftest import assert_accessible_basics
 from tests.browser.test_campaign_journeys import CAMPAIGN, signed_in, user
 
@@ -20,32 +20,28 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def worker(app, monkeypatch):
-    """A real queue and a worker the test starts: the job renders in batches of 6 and
-    holds after the first until `carry_on` is set, so the page can be seen mid-way."""
+    """A real queue and a worker the test starts: the job is planned in chunks of 6,
+    and the worker holds after the first until `carry_on` is set, so the page can be
+    seen mid-way."""
     huey.immediate = False
     huey.flush()
     monkeypatch.setattr(campaign.tasks, "_worker_app", app)
-    real_render = tasks.render_letters
+    real_plan = runs.plan
+    monkeypatch.setattr(runs, "plan", lambda run: real_plan(run, batch=6))
     carry_on = threading.Event()
     failures: list[BaseException] = []
 
-    def render_in_batches(campaign_row, audience, *, progress):
-        def held(done: int, total: int) -> None:
-            progress(done, total)
-            if done < total:
-                carry_on.wait(timeout=60)
-
-        return real_render(campaign_row, audience, progress=held, processes=1, batch=6)
-
-    monkeypatch.setattr(tasks, "render_letters", render_in_batches)
-
-    def run_one_job() -> None:
+    def work_the_queue() -> None:
         try:
-            huey.execute(huey.dequeue())
+            huey.execute(huey.dequeue())  # the plan
+            huey.execute(huey.dequeue())  # its first chunk
+            carry_on.wait(timeout=60)
+            while task := huey.dequeue():
+                huey.execute(task)
         except BaseException as exc:  # noqa: BLE001  (reported by the test, not lost in a thread)
             failures.append(exc)
 
-    thread = threading.Thread(target=run_one_job, daemon=True)
+    thread = threading.Thread(target=work_the_queue, daemon=True)
     yield {"start": thread.start, "carry_on": carry_on, "failures": failures}
     carry_on.set()
     if thread.is_alive() or thread.ident:
@@ -77,7 +73,7 @@ def test_lead_presses_render_and_sees_progress_then_the_letters(
     expect(mps.get_by_role("progressbar")).to_have_attribute("value", "6")
     worker["carry_on"].set()
 
-    # The other 12 render in one process: on a loaded machine that takes more than
+    # The other 12 render in two more chunks: on a loaded machine that takes more than
     # the 5 s Playwright waits by default, so wait for the job as long as it holds.
     expect(mps).to_contain_text("18 letters rendered", timeout=60_000)
     expect(mps).to_contain_text("Last render: 18 letters, 18 new or changed and 0 unchanged")

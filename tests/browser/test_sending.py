@@ -15,7 +15,7 @@ from campaign.demo import load_demo
 from campaign.drafting.models import Campaign
 from campaign.extensions import db
 from campaign.letters.models import Audience
-from campaign.letters.services import render_letters
+from campaign.letters.runs import render_letters
 from campaign.signoff import services as signoff
 from tests.browser.conftest import assert_accessible_basics
 from tests.browser.test_campaign_journeys import CAMPAIGN, signed_in, user

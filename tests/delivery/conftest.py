@@ -13,7 +13,7 @@ from campaign.directory.models import Constituency
 from campaign.drafting.models import CampaignState
 from campaign.extensions import db
 from campaign.letters.models import Audience
-from campaign.letters.services import render_letters
+from campaign.letters.runs import render_letters
 from tests import fakes
 from tests.factories import add_co_head, make_signed_campaign, scene
 

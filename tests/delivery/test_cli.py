@@ -11,7 +11,7 @@ from campaign.delivery.models import Message
 from campaign.drafting.models import CampaignState
 from campaign.extensions import db
 from campaign.letters.models import Audience
-from campaign.letters.services import render_letters
+from campaign.letters.runs import render_letters
 from tests.delivery.conftest import MP_EMAIL
 
 

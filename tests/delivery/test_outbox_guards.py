@@ -7,7 +7,8 @@ import pytest
 from campaign.delivery.outbox import build_outbox
 from campaign.extensions import db
 from campaign.letters.models import Audience
-from campaign.letters.services import LettersError, dao_letters, render_letters
+from campaign.letters.runs import render_letters
+from campaign.letters.services import LettersError, dao_letters
 
 
 def test_letters_in_the_outbox_cannot_be_rendered_again(closed):

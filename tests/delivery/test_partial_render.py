@@ -15,7 +15,8 @@ from campaign.delivery.models import Message
 from campaign.delivery.outbox import DeliveryError, build_outbox
 from campaign.extensions import db
 from campaign.letters.models import Audience, Letter
-from campaign.letters.services import missing_letters, render_letters
+from campaign.letters.runs import render_letters
+from campaign.letters.services import missing_letters
 from tests.factories import sign_in
 
 PAGE = "/a/assoc-a/campaigns/fair-funding/sending"

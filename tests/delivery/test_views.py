@@ -23,7 +23,7 @@ from campaign.directory.models import Constituency, Role
 from campaign.drafting.models import CampaignState
 from campaign.extensions import db
 from campaign.letters.models import Audience, Letter
-from campaign.letters.services import render_letters
+from campaign.letters.runs import render_letters
 from campaign.signoff import services as signoff
 from tests.delivery.conftest import MP_EMAIL
 from tests.factories import make_national_campaign, make_user, sign_in

@@ -10,7 +10,8 @@ from pypdf import PdfReader
 
 from campaign.extensions import db
 from campaign.letters.models import Audience
-from campaign.letters.services import batches, build_merges, dao_letters, render_letters
+from campaign.letters.runs import render_letters
+from campaign.letters.services import batches, build_merges, dao_letters
 from campaign.letters.stamp import body_key
 
 

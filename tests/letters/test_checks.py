@@ -22,7 +22,8 @@ from campaign.drafting.models import CampaignState
 from campaign.extensions import db
 from campaign.letters import checks, outputs, stamp
 from campaign.letters.models import Audience
-from campaign.letters.services import LettersError, dao_letters, render_letters
+from campaign.letters.runs import render_letters
+from campaign.letters.services import LettersError, dao_letters
 from tests.factories import BASE, sign_in
 from tests.letters.test_render import merge
 

@@ -13,7 +13,8 @@ from campaign.extensions import db
 from campaign.letters.emails import email_body
 from campaign.letters.merge import parent_merges
 from campaign.letters.models import Audience
-from campaign.letters.services import dao_letters, render_letters
+from campaign.letters.runs import render_letters
+from campaign.letters.services import dao_letters
 from campaign.signoff import services, steps
 from campaign.signoff.models import Decision
 from tests.factories import make_school

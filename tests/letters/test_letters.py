@@ -17,7 +17,8 @@ from campaign.directory.models import Role, School
 from campaign.extensions import db
 from campaign.letters.merge import _figure, mp_merges
 from campaign.letters.models import Audience, Letter
-from campaign.letters.services import LettersError, dao_letters, render_letters
+from campaign.letters.runs import render_letters
+from campaign.letters.services import LettersError, dao_letters
 from campaign.signoff import services, steps
 from tests.factories import make_user
 

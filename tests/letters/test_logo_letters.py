@@ -13,7 +13,8 @@ from PIL import Image
 from campaign.extensions import db
 from campaign.letters.checks import check_pdf
 from campaign.letters.models import Audience
-from campaign.letters.services import dao_letters, render_letters
+from campaign.letters.runs import render_letters
+from campaign.letters.services import dao_letters
 
 MM = 72 / 25.4
 ACCENT = "#7b2d26"

@@ -13,7 +13,8 @@ from pypdf import PdfReader
 from campaign.letters import outputs
 from campaign.letters.emails import email_body
 from campaign.letters.models import Audience
-from campaign.letters.services import dao_letters, render_letters
+from campaign.letters.runs import render_letters
+from campaign.letters.services import dao_letters
 from campaign.letters.store import letter_store
 from tests.factories import BASE, sign_in
 

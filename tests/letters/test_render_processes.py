@@ -8,8 +8,8 @@ import sys
 
 WATCHED = """
 import sys, time
-from campaign.letters.services import _die_with
-_die_with(int(sys.argv[1]))
+from campaign.letters.services import die_with
+die_with(int(sys.argv[1]))
 print("watching", flush=True)
 time.sleep(600)
 """

@@ -18,7 +18,8 @@ from campaign.directory.models import Constituency
 from campaign.drafting.models import CampaignState
 from campaign.extensions import db
 from campaign.letters.models import Audience
-from campaign.letters.services import dao_letters, render_letters
+from campaign.letters.runs import render_letters
+from campaign.letters.services import dao_letters
 from tests import fakes
 from tests.factories import BASE, make_signed_campaign, sign_in
 from tests.letters.s3 import make_bucket, s3_server

@@ -15,7 +15,8 @@ from campaign.drafting.models import Campaign
 from campaign.extensions import db
 from campaign.letters import checks, outputs, render, stamp
 from campaign.letters.models import Audience
-from campaign.letters.services import dao_letters, render_letters
+from campaign.letters.runs import render_letters
+from campaign.letters.services import dao_letters
 from tests.letters import viewers
 from tests.letters.test_render import merge
 

@@ -5,29 +5,23 @@ from __future__ import annotations
 
 import html
 import re
-import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import update
 
 from campaign import paging
 from campaign.directory.models import Role
 from campaign.extensions import db, huey
 from campaign.formatting import plural
-from campaign.letters import tasks
+from campaign.letters import runs
 from campaign.letters.listing import FAILING_SHOWN
-from campaign.letters.models import Audience
-from campaign.letters.services import dao_letters, render_letters
+from campaign.letters.models import Audience, ChunkState, RenderChunk, RenderRun
+from campaign.letters.runs import render_letters
+from campaign.letters.services import dao_letters
 from tests.factories import BASE, make_national_campaign, make_user, sign_in
 
 LETTERS = f"{BASE}/letters"
-
-
-@pytest.fixture(autouse=True)
-def no_progress_left_over():
-    """Progress lives in Huey's store, which outlives a test's tables: start and end empty."""
-    huey.flush()
-    yield
-    huey.flush()
 
 
 @pytest.fixture
@@ -70,7 +64,8 @@ def test_render_shows_waiting_at_once_then_the_count_when_the_job_ends(client, s
     assert status["text"] == "Waiting to start…"
     assert client.get(f"{LETTERS}/parents/status.json").get_json()["state"] == "idle"
 
-    huey.execute(huey.dequeue())  # the worker picks the job up and finishes it
+    while task := huey.dequeue():  # a worker plans the job, then renders its chunks
+        huey.execute(task)
 
     status = client.get(f"{LETTERS}/mps/status.json").get_json()
     assert (status["state"], status["done"], status["total"]) == ("done", 2, 2)
@@ -80,10 +75,38 @@ def test_render_shows_waiting_at_once_then_the_count_when_the_job_ends(client, s
     assert "Waiting to start" not in mps and "Render again (only changed letters)" in mps
 
 
+def a_run(campaign, audience: Audience, *, ago: float = 0, chunks=(), **fields) -> RenderRun:
+    """A render run as the workers leave it: `chunks` are (size, state, seconds ago)."""
+    now = datetime.now(UTC)
+    run = RenderRun(
+        campaign_id=campaign.id, audience=audience, queued=now - timedelta(seconds=ago), **fields
+    )
+    db.session.add(run)
+    db.session.flush()
+    for size, state, touched in chunks:
+        moment = now - timedelta(seconds=touched)
+        db.session.add(
+            RenderChunk(
+                run_id=run.id, items=[], size=size, state=state, touched=moment, lease_until=moment
+            )
+        )
+    db.session.commit()
+    return run
+
+
 def test_a_job_mid_way_shows_its_numbers_on_reload(client, signed):
     sign_in(client, signed.lead)
-    campaign_id = signed.campaign.id
-    tasks._write(campaign_id, "parents", state="running", done=1, total=2, started=time.time() - 2)
+    started = datetime.now(UTC) - timedelta(seconds=2)
+    chunks = [(1, ChunkState.DONE, 1), (1, ChunkState.RUNNING, 1)]
+    a_run(
+        signed.campaign,
+        Audience.PARENTS,
+        ago=2,
+        started=started,
+        planned=started,
+        total=2,
+        chunks=chunks,
+    )
     status = client.get(f"{LETTERS}/parents/status.json").get_json()
     assert (status["state"], status["done"], status["total"]) == ("running", 1, 2)
     assert status["per_s"] and status["eta_s"] is not None and status["finished"] is False
@@ -95,8 +118,7 @@ def test_a_job_mid_way_shows_its_numbers_on_reload(client, signed):
 
 def test_a_job_left_queued_asks_whether_a_worker_runs(client, signed):
     sign_in(client, signed.lead)
-    campaign_id = signed.campaign.id
-    tasks._write(campaign_id, "mps", state="queued", done=0, total=0, queued=time.time() - 121)
+    a_run(signed.campaign, Audience.MPS, ago=121)
     status = client.get(f"{LETTERS}/mps/status.json").get_json()
     assert status["stale"] is True and status["waiting_s"] >= 121 and not status["finished"]
     mps = words(section(client, "mps"))
@@ -106,10 +128,19 @@ def test_a_job_left_queued_asks_whether_a_worker_runs(client, signed):
 
 def test_a_job_whose_worker_died_says_so_and_offers_to_render_the_rest(client, signed):
     sign_in(client, signed.lead)
-    # What a worker killed mid-render leaves behind: "running", last updated long ago.
-    started = time.time() - 900
-    state = {"state": "running", "done": 250, "total": 1000, "started": started}
-    huey.put(tasks.progress_key(signed.campaign.id, "mps"), {**state, "updated": started + 60})
+    # What workers that all died mid-render leave behind: a chunk still held, its
+    # lease long run out, and nothing touched since.
+    started = datetime.now(UTC) - timedelta(seconds=900)
+    chunks = [(250, ChunkState.DONE, 840), (750, ChunkState.RUNNING, 840)]
+    a_run(
+        signed.campaign,
+        Audience.MPS,
+        ago=900,
+        started=started,
+        planned=started,
+        total=1000,
+        chunks=chunks,
+    )
     status = client.get(f"{LETTERS}/mps/status.json").get_json()
     assert (status["stale"], status["stalled"], status["finished"]) == (True, True, False)
     assert status["text"] == "Stopped after 250 of 1,000 letters."
@@ -117,8 +148,13 @@ def test_a_job_whose_worker_died_says_so_and_offers_to_render_the_rest(client, s
     mps = words(section(client, "mps"))
     assert "The worker rendering these letters stopped." in mps
     assert "Render the letters" in mps
-    # A job that is working is not stalled, however long it has run.
-    tasks._write(signed.campaign.id, "mps", **state)
+    # A job that is working (its worker extends its lease) is not stalled, however long it has run.
+    db.session.execute(
+        update(RenderChunk)
+        .where(RenderChunk.state == ChunkState.RUNNING)
+        .values(touched=datetime.now(UTC))
+    )
+    db.session.commit()
     status = client.get(f"{LETTERS}/mps/status.json").get_json()
     assert (status["stale"], status["stalled"]) == (False, False)
     assert status["text"].startswith("Rendering: 250 of 1,000 letters")
@@ -126,7 +162,7 @@ def test_a_job_whose_worker_died_says_so_and_offers_to_render_the_rest(client, s
 
 def test_a_failed_job_shows_its_error(client, signed):
     sign_in(client, signed.lead)
-    tasks._write(signed.campaign.id, "mps", state="failed", error="No signing school has an MP.")
+    a_run(signed.campaign, Audience.MPS, error="No signing school has an MP.")
     status = client.get(f"{LETTERS}/mps/status.json").get_json()
     assert (status["state"], status["finished"]) == ("failed", True)
     mps = words(section(client, "mps"))
@@ -208,7 +244,7 @@ def test_a_job_that_dies_says_so_instead_of_running_for_ever(client, signed, que
     def broken(*args, **kwargs):
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(tasks, "render_letters", broken)
+    monkeypatch.setattr(runs, "plan", broken)
     sign_in(client, signed.lead)
     client.post(f"{LETTERS}/mps/render")
     task = huey.dequeue()

@@ -67,7 +67,7 @@ from campaign.directory.models import Role, User
 from campaign.drafting.services import create_campaign, save_statement
 from campaign.extensions import db
 from campaign.letters.models import Audience, Letter
-from campaign.letters.services import render_letters
+from campaign.letters.runs import render_letters
 from campaign.signoff import services as signoff
 from campaign.signoff import steps as signoff_steps
 from campaign.signoff.models import Decision
