@@ -7,7 +7,7 @@ from flask import Blueprint, abort, g
 from flask_login import current_user
 
 from campaign.directory.models import Headship, Role, School
-from campaign.directory.services import dao_headship, dao_membership
+from campaign.directory.services import dao_headship
 from campaign.extensions import login_manager
 
 
@@ -27,7 +27,9 @@ def scope_to_association(bp: Blueprint) -> None:
     def load_membership():
         if not current_user.is_authenticated:
             return login_manager.unauthorized()
-        g.membership = dao_membership(current_user.id, g.slug)
+        # The user was loaded with their memberships (services.dao_user).
+        memberships = current_user.memberships
+        g.membership = next((m for m in memberships if m.association.slug == g.slug), None)
         if g.membership is None:
             abort(404)
         g.association = g.membership.association

@@ -43,16 +43,6 @@ def association_by_slug(slug: str) -> Association | None:
     return db.session.scalar(select(Association).where(Association.slug == slug))
 
 
-def dao_membership(user_id: int, slug: str) -> Membership | None:
-    """The user's membership of the association with this slug, if any."""
-    return db.session.scalar(
-        select(Membership)
-        .join(Association)
-        .where(Membership.user_id == user_id, Association.slug == slug)
-        .options(joinedload(Membership.association))
-    )
-
-
 def _member_schools(association_id: int) -> Select:
     return select(School).where(School.association_id == association_id)
 
@@ -360,4 +350,14 @@ def dao_first_lead(association_id: int) -> User | None:
 
 
 def dao_user(user_id: int) -> User | None:
-    return db.session.get(User, user_id)
+    """The user with their memberships and associations, in one query: what every
+    page under /a/<slug>/ needs (access.scope_to_association) before its own."""
+    return (
+        db.session.execute(
+            select(User)
+            .where(User.id == user_id)
+            .options(joinedload(User.memberships).joinedload(Membership.association))
+        )
+        .unique()
+        .scalar_one_or_none()
+    )

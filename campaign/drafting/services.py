@@ -7,7 +7,7 @@ import unicodedata
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from campaign.directory.models import Association, User
 from campaign.drafting import text
@@ -113,7 +113,11 @@ def dao_campaigns(association_id: int, *, drafts: bool = True) -> list[Campaign]
 def dao_campaign(association_id: int, slug: str, *, drafts: bool = True) -> Campaign | None:
     """The association's campaign with this slug; None for any other association's,
     and None for a draft if `drafts` is False."""
-    stmt = select(Campaign).where(Campaign.association_id == association_id, Campaign.slug == slug)
+    stmt = (
+        select(Campaign)
+        .where(Campaign.association_id == association_id, Campaign.slug == slug)
+        .options(joinedload(Campaign.frozen_version))  # most campaign pages show it
+    )
     if not drafts:
         stmt = stmt.where(Campaign.state != CampaignState.DRAFT)
     return db.session.scalar(stmt)
