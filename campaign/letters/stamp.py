@@ -140,10 +140,19 @@ def _place(pdf: pikepdf.Pdf, page: pikepdf.Page, form, slot: Dictionary) -> None
     page.contents_add(pikepdf.Stream(pdf, stamp))
 
 
-def stamp_letter(body: bytes, address, signer, signer_page: int) -> bytes:
-    """The body with one letter's address (page 1) and signer overlay pages on it."""
+def slot_ids(body: bytes) -> tuple[tuple[int, int], tuple[int, int]]:
+    """Where the body's two empty tags are (their object ids), found once a body: the
+    walk through its tag tree grows with the body (a long list of co-signatories)."""
     with pikepdf.open(io.BytesIO(body)) as pdf:
         address_slot, signer_slot = _slots(pdf)
+        return address_slot.objgen, signer_slot.objgen
+
+
+def stamp_letter(body: bytes, address, signer, signer_page: int, slots) -> bytes:
+    """The body with one letter's address (page 1) and signer overlay pages on it;
+    `slots` are the body's slot_ids."""
+    with pikepdf.open(io.BytesIO(body)) as pdf:
+        address_slot, signer_slot = (pdf.get_object(objgen) for objgen in slots)
         _place(pdf, pdf.pages[0], pdf.copy_foreign(address), address_slot)
         _place(pdf, pdf.pages[signer_page], pdf.copy_foreign(signer), signer_slot)
         out = io.BytesIO()
@@ -168,9 +177,10 @@ def render_stamped(template: str, merges: list[dict]) -> list[RenderedLetter]:
         pages = len(document.pages)
         size = document.pages[0].width * PX, document.pages[0].height * PX
         signer = _signer_box(document)
+        slots = slot_ids(body)
         with _overlays([merges[i] for i in indexes], signer, size) as overlay:
             forms = [page.as_form_xobject() for page in overlay.pages]
             for n, index in enumerate(indexes):
-                pdf = stamp_letter(body, forms[2 * n], forms[2 * n + 1], signer[0])
+                pdf = stamp_letter(body, forms[2 * n], forms[2 * n + 1], signer[0], slots)
                 letters[index] = RenderedLetter(pdf, pages)
     return letters  # type: ignore[return-value]
