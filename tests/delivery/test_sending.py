@@ -14,6 +14,7 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from campaign.delivery import steps, tasks
 from campaign.delivery.models import Channel, Message, MessageState, ParentList, Suppression
 from campaign.delivery.models import email_hash as hashed
 from campaign.delivery.outbox import DeliveryError, build_outbox
@@ -321,13 +322,14 @@ def test_parents_of_a_school_go_in_one_request_with_unsubscribe_headers(closed, 
     assert len(sendgrid.accepted) == 1202 and set(sendgrid.accepted.values()) == {1}
 
 
-def test_two_workers_at_once_never_send_a_message_twice(closed, sendgrid, app):
+@pytest.mark.parametrize("senders", [2, 3])
+def test_senders_at_once_never_send_a_message_twice(closed, sendgrid, app, senders):
     add_parent_list(closed, 900001, [f"a{n}@home.example" for n in range(150)])
     add_parent_list(closed, 900003, [f"b{n}@home.example" for n in range(150)])
     outbox_for(closed, Audience.PARENTS)
     sendgrid.latency = 0.01
     campaign_id = closed.campaign.id
-    start = threading.Barrier(2)
+    start = threading.Barrier(senders)
     errors = []
 
     def worker():
@@ -339,7 +341,7 @@ def test_two_workers_at_once_never_send_a_message_twice(closed, sendgrid, app):
         except Exception as exc:  # reported below, not lost in the thread
             errors.append(exc)
 
-    threads = [threading.Thread(target=worker) for _ in range(2)]
+    threads = [threading.Thread(target=worker) for _ in range(senders)]
     for t in threads:
         t.start()
     for t in threads:
@@ -348,6 +350,14 @@ def test_two_workers_at_once_never_send_a_message_twice(closed, sendgrid, app):
     made = messages(closed.campaign)
     assert {m.state for m in made.values()} == {MessageState.SENT}
     assert len(sendgrid.accepted) == 302 and set(sendgrid.accepted.values()) == {1}
+
+
+def test_a_send_queues_several_senders(closed, app, monkeypatch):
+    queued = []
+    monkeypatch.setattr(tasks, "send_campaign_messages", lambda *args: queued.append(args))
+    app.config["SEND_TASKS"] = 3
+    steps.send(closed.campaign, Audience.PARENTS)
+    assert queued == [(closed.campaign.id, "parents")] * 3
 
 
 class BrokenForOne(FileMailClient):
@@ -372,8 +382,6 @@ def test_an_unexpected_error_fails_its_message_and_the_rest_go(closed, app, outb
 
 
 def test_a_stopped_send_is_resumed_by_the_minute_task(closed, outbox):
-    from campaign.delivery import tasks
-
     outbox_for(closed, Audience.PARENTS)  # saved, but no sender ran (a worker restarted)
     tasks.resume_sending.call_local()
     assert {m.state for m in messages(closed.campaign).values()} == {MessageState.SENT}
