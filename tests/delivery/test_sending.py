@@ -322,6 +322,17 @@ def test_parents_of_a_school_go_in_one_request_with_unsubscribe_headers(closed, 
     assert len(sendgrid.accepted) == 1202 and set(sendgrid.accepted.values()) == {1}
 
 
+def test_a_claim_takes_no_more_than_its_size(closed):
+    # On PostgreSQL, without statistics, one UPDATE … IN (SELECT … LIMIT 10 FOR UPDATE
+    # SKIP LOCKED) was planned as a nested loop that ran the subquery again for each row,
+    # and so claimed all 150 parents at once.
+    add_parent_list(closed, 900001, [f"a{n}@home.example" for n in range(150)])
+    outbox_for(closed, Audience.PARENTS)
+    first = claim(closed.campaign.id, Audience.PARENTS, 10)
+    second = claim(closed.campaign.id, Audience.PARENTS, 10)
+    assert len(first) == len(second) == 10 and not set(first) & set(second)
+
+
 @pytest.mark.parametrize("senders", [2, 3])
 def test_senders_at_once_never_send_a_message_twice(closed, sendgrid, app, senders):
     add_parent_list(closed, 900001, [f"a{n}@home.example" for n in range(150)])
@@ -487,3 +498,21 @@ def test_a_late_processed_event_does_not_overwrite_a_failure(closed, sendgrid, c
     ).encode()
     client.post("/webhooks/sendgrid", data=body, headers=signer.headers(body, int(time.time())))
     assert messages(closed.campaign)["constituency:E14001077"].state is MessageState.FAILED
+
+
+def test_a_sender_holds_one_claim_at_a_time_not_the_audience(closed, sendgrid):
+    # The sender's memory is bounded by its claim (README, "Each message once"): rows of
+    # earlier rounds are not kept in the session once their outcomes are committed.
+    add_parent_list(closed, 900001, [f"a{n}@home.example" for n in range(150)])
+    add_parent_list(closed, 900003, [f"b{n}@home.example" for n in range(150)])
+    outbox_for(closed, Audience.PARENTS)
+    before = len(db.session.identity_map)  # the scene's own rows
+    held = []
+    summary = send_ready(
+        closed.campaign.id,
+        Audience.PARENTS,
+        claim_size=10,
+        progress=lambda _: held.append(len(db.session.identity_map) - before),
+    )
+    assert summary.sent == 302 and len(held) > 30
+    assert max(held) <= 10 + 2  # a claim's messages and their letters
