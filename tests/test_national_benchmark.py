@@ -6,7 +6,7 @@ ran, no request failed, every head's signature was recorded once, every letter w
 rendered and every email accepted exactly once. Timings are printed, not asserted.
 About two and a half minutes on the shared 2-core machine (rendering 1,000 letters
 is half of it). Then its kill drill at 60 schools (`--kill-workers`): senders killed
-three times, every email still accepted once; about a minute.
+three times, every email still accepted once; one to two minutes.
 """
 
 from __future__ import annotations

@@ -4,9 +4,10 @@ backend in parallel, and record each outcome.
 A message is claimed by moving it from `created` to `sending` in a guarded UPDATE
 (on PostgreSQL its rows are first locked with FOR UPDATE SKIP LOCKED, in the same
 transaction), so two workers never hold the same message. A sender holds one claim
-at a time: its memory grows with SEND_CLAIM_SIZE, not with the audience (README). A message left in `sending` by a worker
-that died is never sent again automatically: SendGrid's `processed` event
-(which carries our id) marks it sent; otherwise the lead decides (see README).
+at a time: its memory grows with SEND_CLAIM_SIZE, not with the audience (README).
+A message left in `sending` by a worker that died is never sent again
+automatically: SendGrid's `processed` event (which carries our id) marks it sent;
+otherwise the lead decides (see README).
 """
 
 from __future__ import annotations
