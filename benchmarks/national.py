@@ -4,6 +4,7 @@
         [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/bench_national]
         [--redis-url redis://127.0.0.1:6379/7] [--embedded] [--heads-at-once 32]
         [--lead-fetches 5] [--until imports|signing] [--py-spy DIR]
+        [--kill-workers [send|render,send]]
 
 Makes a fictional GIAS register and roster of N schools (with make_register.py's
 rows, over ~136 local authorities), then
@@ -12,7 +13,9 @@ processes: imports them; opens consultation and sign-off (every head emailed
 through a local fake of SendGrid's v3 API); has every head sign over HTTP, 32 at
 a time, with the link from their invitation; renders both audiences' letters and
 sends them; fetches every lead page; and reports peak memory of every process and
-the sizes of the database and the letter store. One JSON object a line per stage,
+the sizes of the database and the letter store. With --kill-workers it SIGKILLs
+workers at random points while they send (and render), starting new ones, and
+reports what the run survived (benchmarks/drill.py). One JSON object a line per stage,
 then a summary. PostgreSQL in a scratch schema (dropped afterwards) and Redis
 (the queue's keys removed afterwards; the database flushed if it was empty), or
 with --embedded SQLite and Huey's SQLite queue in a temporary instance folder.
@@ -50,6 +53,7 @@ sys.path.insert(0, str(ROOT))  # for benchmarks.* and tests.fakes
 BIN = Path(sys.executable).parent
 
 from benchmarks import make_register  # noqa: E402
+from benchmarks.drill import ENVIRONMENT, LATENCY, KillDrill, stages_to_drill  # noqa: E402
 from benchmarks.scratch import scratch_schema  # noqa: E402
 from tests import fakes  # noqa: E402
 
@@ -102,6 +106,27 @@ class Processes:
         self.started[role] = process
         return process
 
+    def start_worker(self, env: dict) -> subprocess.Popen:
+        """Another `campaign worker`, named by how many were started before it."""
+        n = sum(role.startswith("worker ") for role in self.started) + 1
+        return self.start(f"worker {n}", [str(BIN / "campaign"), "worker"], env)
+
+    def workers(self) -> list[str]:
+        """The workers still running."""
+        return [r for r, p in self.started.items() if r.startswith("worker ") and p.poll() is None]
+
+    def descendants(self, pid: int) -> list[int]:
+        return self._below(self._children(), pid)
+
+    @staticmethod
+    def _below(children: dict[int, list[int]], pid: int) -> list[int]:
+        found, stack = [], [pid]
+        while stack:
+            below = children.get(stack.pop(), [])
+            found += below
+            stack += below
+        return found
+
     def _children(self) -> dict[int, list[int]]:
         children = defaultdict(list)
         for entry in Path("/proc").iterdir():
@@ -127,11 +152,8 @@ class Processes:
                 self._record(role, pid)
                 if pid == me:
                     continue
-                stack = [pid]
-                while stack:
-                    for child in children.get(stack.pop(), []):
-                        self._record(f"{role}: child", child)
-                        stack.append(child)
+                for child in self._below(children, pid):
+                    self._record(f"{role}: child", child)
 
     def _backends(self) -> list[int]:
         if self.database is None:
@@ -264,13 +286,14 @@ def wait_for_http(port: int, timeout: float = 60) -> None:
 
 class Mailbox:
     """What the fake SendGrid accepted: emails counted by subject, sign-off links by
-    address. It keeps no bodies (at 20,000 PDFs they would not fit)."""
+    address. It keeps no bodies (at 20,000 PDFs they would not fit). As SendGrid does,
+    it tells the app's event webhook that each accepted letter was `processed`."""
 
-    class Forget(list):
-        def append(self, _request) -> None:
-            pass
-
-    def __init__(self):
+    def __init__(self, port: int):
+        self.signer = fakes.WebhookSigner()
+        self.events = fakes.EventWebhookPoster(
+            f"http://127.0.0.1:{port}/webhooks/sendgrid", self.signer
+        )
         self.lock = threading.Lock()
         self.subjects: Counter = Counter()
         self.links: dict[str, list[str]] = defaultdict(list)
@@ -278,7 +301,9 @@ class Mailbox:
     def handle(self, recorder: fakes.Recorder, request: dict):
         status, headers, body = fakes.sendgrid(recorder, request)
         message = request["json"]
-        if status == 202 and not fakes.message_ids(message):  # a notice, not a letter
+        if status == 202 and (ids := fakes.message_ids(message)):
+            self.events.processed(ids)
+        elif status == 202:  # a notice, not a letter
             subject = message.get("subject", "")
             text = message["content"][0]["value"]
             with self.lock:
@@ -530,7 +555,9 @@ def make_national_register(out: Path, n: int) -> None:
 # --- the run -----------------------------------------------------------------------
 
 
-def environment(args, work: Path, url: str, redis_url: str, port: int, api: str) -> dict:
+def environment(
+    args, work: Path, url: str, redis_url: str, port: int, api: str, webhook_key: str
+) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CAMPAIGN_", "SENDGRID_"))}
     for key in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "BASE_URL", "LETTER_STORE"):
         env.pop(key, None)
@@ -545,8 +572,11 @@ def environment(args, work: Path, url: str, redis_url: str, port: int, api: str)
         # Links are minted at the invitations and used in the surge, which at 20,000
         # heads can be more than the default 30 minutes later.
         LOGIN_TOKEN_MINUTES="600",
+        SENDGRID_WEBHOOK_PUBLIC_KEY=webhook_key,
         PYTHONUNBUFFERED="1",
     )
+    if args.kill_workers:
+        env.update(ENVIRONMENT)
     if redis_url:
         env["REDIS_URL"] = redis_url
     return env
@@ -555,7 +585,7 @@ def environment(args, work: Path, url: str, redis_url: str, port: int, api: str)
 def run(args, work: Path, url: str, redis_url: str) -> list[dict]:
     lines = []
     port = free_port()
-    mailbox = Mailbox()
+    mailbox = Mailbox(port)
     if url.startswith("postgresql"):
         url = (
             sa.make_url(url)
@@ -564,8 +594,8 @@ def run(args, work: Path, url: str, redis_url: str) -> list[dict]:
         )
     processes = Processes(work, url)
     with fakes.serve(mailbox.handle) as (api, recorder):
-        recorder.requests = Mailbox.Forget()
-        env = environment(args, work, url, redis_url, port, api)
+        recorder.requests = fakes.Forgetful()
+        env = environment(args, work, url, redis_url, port, api, mailbox.signer.public_key)
         os.environ.clear()
         os.environ.update(env)
         stand_in = None
@@ -574,6 +604,7 @@ def run(args, work: Path, url: str, redis_url: str) -> list[dict]:
         try:
             lines += stages(args, work, env, port, mailbox, recorder, processes)
         finally:
+            mailbox.events.stop()
             processes.stop()
             statistics_ = stand_in.stop() if stand_in else {"stand_in_analyze_runs": 0}
         lines.append(emit("memory", peak_mb=processes.memory()))
@@ -612,8 +643,8 @@ def stages(args, work, env, port, mailbox, recorder, processes) -> list[dict]:
 
     gunicorn = [str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py")]
     processes.start("gunicorn", gunicorn, env)
-    for n in (1, 2):
-        processes.start(f"worker {n}", [str(BIN / "campaign"), "worker"], env)
+    for _ in range(2):
+        processes.start_worker(env)
     wait_for_http(port)
 
     app = inside.make_app()
@@ -665,11 +696,27 @@ def stages(args, work, env, port, mailbox, recorder, processes) -> list[dict]:
             return lines
         inside.close_signoff(campaign)
 
-        lines.append(emit("render", **inside.render(campaign, args.timeout)))
+        drill = args.kill_workers and KillDrill(processes, env, args.kill_workers, args.schools)
+        render = inside.render(campaign, args.timeout, drill and drill.at("render"))
+        lines.append(emit("render", **render))
+        if drill and not drill.rendered_once(render):  # nothing to send: the drill failed
+            lines.append(emit("kill_drill", **drill.report(render, None)))
+            return lines
         recorder.accepted.clear()
-        sent = inside.send(campaign, lambda: set(recorder.accepted), args.timeout)
-        duplicates = sum(count - 1 for count in recorder.accepted.values())
-        lines.append(emit("send", **sent, duplicates=duplicates))
+        if drill:
+            recorder.latency = LATENCY
+        sent = inside.send(
+            campaign,
+            lambda: set(recorder.accepted),
+            args.timeout,
+            drill and drill.at("send"),
+            mailbox.events.settled if drill else None,
+        )
+        recorder.latency = 0.0
+        sent["duplicates"] = sum(count - 1 for count in recorder.accepted.values())
+        lines.append(emit("send", **sent))
+        if drill:
+            lines.append(emit("kill_drill", **drill.report(render, sent)))
 
         paths = inside.lead_pages(campaign)
         token = inside.lead_link().rsplit("/", 1)[1]
@@ -700,6 +747,7 @@ def summary(args, backend: str, lines: list[dict], seconds: float) -> dict:
         lost=by.get("signatures", {}).get("lost"),
         duplicates=by.get("send", {}).get("duplicates"),
         missing=by.get("send", {}).get("missing"),
+        kills_survived=by.get("kill_drill", {}).get("kills_survived"),
         letters={
             a: {"rendered": r["rendered"], "expected": r["expected"]}
             for a, r in render.items()
@@ -733,6 +781,15 @@ def main() -> None:
         help="do not ANALYZE every minute when the server's autovacuum is off",
     )
     parser.add_argument("--until", choices=["imports", "signing"], help="stop after this stage")
+    parser.add_argument(
+        "--kill-workers",
+        nargs="?",
+        const="send",
+        type=stages_to_drill,
+        metavar="STAGES",
+        help="SIGKILL workers at random points of these stages (send, or render,send), "
+        "3 times each, starting new ones; see benchmarks/drill.py",
+    )
     parser.add_argument("--timeout", type=float, default=1800, help="seconds a stage may take")
     args = parser.parse_args()
     # Ctrl-C and SIGTERM both unwind through the finally blocks that clean up.

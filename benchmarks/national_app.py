@@ -38,6 +38,9 @@ from campaign.signoff.models import Decision, Signature
 from campaign.signoff.notices import invitation_path
 
 SLUG = "national"
+# Seconds without a message moving, no email waiting, before those still `sending` are
+# taken to be a dead sender's (a live one moves its claim on within a few seconds).
+IN_DOUBT_AFTER = 5.0
 LEAD = "lead@national.example"
 STATEMENT = (
     "We are the headteachers of the state-funded schools of England. The funding "
@@ -146,8 +149,11 @@ def sign_the_rest(campaign: Campaign) -> dict:
             "per_s": round(len(done) / seconds, 1) if seconds else None}  # fmt: skip
 
 
-def render(campaign: Campaign, timeout: float) -> dict:
-    """Queue both audiences through the letters step; wait on their progress."""
+def render(
+    campaign: Campaign, timeout: float, on_progress: Callable[[float], None] | None = None
+) -> dict:
+    """Queue both audiences through the letters step; wait on their progress (told to
+    `on_progress` as the fraction done, each time it is read)."""
     expected = {a: len(build_merges(campaign, a)) for a in Audience}
     db.session.rollback()
     started = time.perf_counter()
@@ -162,20 +168,24 @@ def render(campaign: Campaign, timeout: float) -> dict:
             progress[audience] = state
             if audience not in finished and state.get("state") in ("done", "failed"):
                 finished[audience] = time.perf_counter() - started
+        if on_progress:
+            done = sum(min(p.get("done", 0), expected[a]) for a, p in progress.items())
+            on_progress(done / max(1, sum(expected.values())))
         time.sleep(0.5)  # polling the progress the page shows, not synchronising
     db.session.rollback()
     result = {}
     for audience in Audience:
-        rendered = db.session.scalar(
-            select(func.count(Letter.id)).where(
+        rendered, recipients = db.session.execute(
+            select(func.count(Letter.id), func.count(Letter.recipient.distinct())).where(
                 Letter.campaign_id == campaign.id, Letter.audience == audience
             )
-        )
+        ).one()
         state = progress.get(audience, {})
         seconds = state.get("seconds") or finished.get(audience)
         result[audience.value] = {
             "expected": expected[audience],
             "rendered": rendered,
+            "twice": rendered - recipients,
             "state": state.get("state", "none"),
             "error": state.get("error"),
             "task_seconds": round(seconds, 2) if seconds else None,
@@ -189,23 +199,57 @@ def letters_expected(campaign: Campaign) -> dict[str, int]:
     return {a.value: len(build_merges(campaign, a)) for a in Audience}
 
 
-def send(campaign: Campaign, accepted: Callable[[], set[str]], timeout: float) -> dict:
-    """Both audiences through the delivery step; wait until no email is left to send."""
+def _waiting(campaign: Campaign) -> tuple[int, int]:
+    """Emails still `created` and still `sending`."""
+    counts = dict(
+        db.session.execute(
+            select(Message.state, func.count())
+            .where(Message.campaign_id == campaign.id, Message.channel == Channel.EMAIL)
+            .where(Message.state.in_((MessageState.CREATED, MessageState.SENDING)))
+            .group_by(Message.state)
+        ).all()
+    )
+    db.session.rollback()
+    return counts.get(MessageState.CREATED, 0), counts.get(MessageState.SENDING, 0)
+
+
+def send(
+    campaign: Campaign,
+    accepted: Callable[[], set[str]],
+    timeout: float,
+    on_progress: Callable[[float], None] | None = None,
+    events_settled: Callable[[], bool] | None = None,
+) -> dict:
+    """Both audiences through the delivery step; wait until no email is left to send.
+
+    With `events_settled` (the fake SendGrid has posted every `processed` event), emails
+    left in `sending` once nothing has moved for a while are a killed sender's, in
+    doubt: sent again as the lead would, with the step (SEND_IN_DOUBT_MINUTES 0)."""
+    audiences = (Audience.MPS, Audience.PARENTS)
     started = time.perf_counter()
-    for audience in (Audience.MPS, Audience.PARENTS):
+    for audience in audiences:
         delivery_steps.send(campaign, audience)
     emails = select(Message.id).where(
         Message.campaign_id == campaign.id, Message.channel == Channel.EMAIL
     )
-    waiting = (MessageState.CREATED, MessageState.SENDING)
+    total = db.session.scalar(select(func.count()).select_from(emails.subquery()))
     deadline = started + timeout
+    last, still_since, in_doubt = None, time.perf_counter(), 0
     while time.perf_counter() < deadline:
-        left = db.session.scalar(
-            select(func.count()).select_from(emails.where(Message.state.in_(waiting)).subquery())
-        )
-        db.session.rollback()
-        if not left:
+        created, sending = _waiting(campaign)
+        if on_progress:
+            on_progress(1 - (created + sending) / max(1, total))
+        if not created + sending:
             break
+        if (created, sending) != last:
+            last, still_since = (created, sending), time.perf_counter()
+        elif (
+            events_settled
+            and not created
+            and time.perf_counter() - still_since > IN_DOUBT_AFTER
+            and events_settled()
+        ):
+            in_doubt += sum(delivery_steps.send_in_doubt_again(campaign, a) for a in audiences)
         time.sleep(0.5)  # polling what the progress page shows
     seconds = time.perf_counter() - started
     ids = [str(i) for i in db.session.scalars(emails)]
@@ -224,6 +268,16 @@ def send(campaign: Campaign, accepted: Callable[[], set[str]], timeout: float) -
         "seconds": round(seconds, 2),
         "messages_per_s": round(len(ids) / seconds, 1),
         "missing": sum(1 for i in ids if i not in got),
+        "in_doubt_sent_again": in_doubt,
+        # Recorded by no sender (none has its provider's id): a `processed` event alone
+        # marked it sent, as when its sender was killed after SendGrid took it.
+        "settled_by_events": db.session.scalar(
+            select(func.count()).select_from(
+                emails.where(
+                    Message.state == MessageState.SENT, Message.provider_id == ""
+                ).subquery()
+            )
+        ),
     }
 
 

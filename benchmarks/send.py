@@ -9,7 +9,9 @@ Builds both outboxes, then times send_ready() against tests.fakes' SendGrid
 answering every request after the given latency (it runs in this process, so
 its threads share the GIL with the sender's). SQLite in a temporary file, or
 PostgreSQL in a scratch schema (dropped afterwards) with --database-url.
-Prints JSON: messages, api_calls, seconds, messages_per_s, duplicates, not_sent, ...
+Prints JSON: messages, api_calls, seconds, messages_per_s, duplicates, not_sent,
+rss_mb (the process's resident memory before the send and its peak while sending;
+the fake's threads included), ...
 """
 
 from __future__ import annotations
@@ -142,6 +144,23 @@ def build_campaign(n: int) -> Campaign:
     return campaign
 
 
+def reset_peak_rss() -> float:
+    """Start this process's peak resident memory (VmHWM) afresh; its RSS now, in MB."""
+    Path("/proc/self/clear_refs").write_text("5")  # Linux: VmHWM := VmRSS
+    return _status_mb("VmRSS")
+
+
+def peak_rss() -> float:
+    return _status_mb("VmHWM")
+
+
+def _status_mb(field: str) -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    raise RuntimeError(f"no {field} in /proc/self/status")
+
+
 def bench(url: str, backend: str, args: argparse.Namespace) -> dict:
     app = create_app({
         "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "BASE_URL": "http://localhost",
@@ -158,9 +177,14 @@ def bench(url: str, backend: str, args: argparse.Namespace) -> dict:
             build_outbox(campaign, audience)
         db.session.commit()
 
+        recorder.requests = fakes.Forgetful()
+        campaign_id = campaign.id
+        db.session.expunge_all()  # the setup's rows, so the figure is the sender's own
+        before = reset_peak_rss()
         start = time.perf_counter()
-        summary = send_ready(campaign.id, None)
+        summary = send_ready(campaign_id, None)
         seconds = time.perf_counter() - start
+        peak = peak_rss()
 
         by_email = select(Message.id).where(Message.channel == Channel.EMAIL)
         emails = db.session.scalars(by_email).all()
@@ -170,11 +194,12 @@ def bench(url: str, backend: str, args: argparse.Namespace) -> dict:
         db.engine.dispose()
     return {
         "messages": summary.sent,
-        "api_calls": sum(r["path"] == "/v3/mail/send" for r in recorder.requests),
+        "api_calls": summary.api_calls,
         "seconds": round(seconds, 2),
         "messages_per_s": round(summary.sent / seconds, 1),
         "duplicates": sum(count - 1 for count in recorder.accepted.values()),
         "not_sent": sum(str(m) not in recorder.accepted for m in emails),
+        "rss_mb": {"before": before, "peak_sending": peak},
         "latency_ms": args.latency_ms,
         "workers": args.workers,
         "cores": os.cpu_count(),

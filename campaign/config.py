@@ -59,6 +59,8 @@ def from_environment() -> dict:
         "SENDGRID_WEBHOOK_PUBLIC_KEY": os.environ.get("SENDGRID_WEBHOOK_PUBLIC_KEY", ""),
         # Sending: parallel requests, messages claimed at a time, bounded retries.
         "SEND_WORKERS": int(os.environ.get("SEND_WORKERS", "16")),
+        # Sender tasks a send queues; they drain one outbox together, over the workers.
+        "SEND_TASKS": int(os.environ.get("SEND_TASKS", "4")),
         "SEND_CLAIM_SIZE": int(os.environ.get("SEND_CLAIM_SIZE", "1000")),
         "SEND_MAX_ATTEMPTS": int(os.environ.get("SEND_MAX_ATTEMPTS", "8")),
         "SEND_BACKOFF_BASE": float(os.environ.get("SEND_BACKOFF_BASE", "2")),

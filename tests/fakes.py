@@ -5,6 +5,7 @@ Members API."""
 from __future__ import annotations
 
 import base64
+import http.client
 import json
 import socket
 import sys
@@ -49,6 +50,14 @@ class Recorder:
 
     def paths(self) -> list[str]:
         return [r["path"] for r in self.requests]
+
+
+class Forgetful(list):
+    """A `Recorder.requests` that keeps nothing: a benchmark's thousands of bodies, PDFs
+    attached, would not fit in memory (and would be counted as the sender's)."""
+
+    def append(self, _request) -> None:
+        pass
 
 
 @contextmanager
@@ -259,3 +268,69 @@ class WebhookSigner:
             "X-Twilio-Email-Event-Webhook-Timestamp": str(timestamp),
             "Content-Type": "application/json",
         }
+
+
+class EventWebhookPoster:
+    """SendGrid's side of the event webhook, played to a running app: a `processed`
+    event (our message id in it) for each message the fake accepted, signed, posted
+    in batches from a thread of its own, and posted again until the app takes it, as
+    SendGrid retries. `settled()` says nothing is waiting to be posted."""
+
+    BATCH = 500
+
+    def __init__(self, url: str, signer: WebhookSigner, every: float = 0.5):
+        self.url = urlparse(url)
+        self.signer = signer
+        self.every = every
+        self.pending: list[str] = []
+        self.posting = False
+        self.posted = 0
+        self.refused = 0
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def processed(self, ids: list[str]) -> None:
+        with self.lock:
+            self.pending.extend(ids)
+
+    def settled(self) -> bool:
+        with self.lock:
+            return not (self.pending or self.posting)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.thread.join()
+
+    def _run(self) -> None:
+        while not self.stopping.wait(self.every):
+            with self.lock:
+                ids, self.pending = self.pending[: self.BATCH], self.pending[self.BATCH :]
+                self.posting = bool(ids)
+            if ids and not self._post(ids):
+                with self.lock:
+                    self.pending[:0] = ids  # tried again at the next turn
+            with self.lock:
+                self.posting = False
+
+    def _post(self, ids: list[str]) -> bool:
+        now = int(time.time())
+        events = [
+            {"event": "processed", "message_id": i, "timestamp": now,
+             "sg_event_id": f"processed-{i}-{time.monotonic_ns()}"}
+            for i in ids
+        ]  # fmt: skip
+        body = json.dumps(events).encode()
+        connection = http.client.HTTPConnection(self.url.hostname, self.url.port, timeout=30)
+        try:
+            connection.request("POST", self.url.path, body, self.signer.headers(body, now))
+            ok = connection.getresponse().status == 200
+        except (OSError, http.client.HTTPException):
+            ok = False
+        finally:
+            connection.close()
+        with self.lock:
+            self.posted += len(ids) if ok else 0
+            self.refused += not ok
+        return ok

@@ -1,11 +1,13 @@
 """Sending the outbox: claim ready messages atomically, hand them to the mail
 backend in parallel, and record each outcome.
 
-A message is claimed by moving it from `created` to `sending` in one guarded
-UPDATE (on PostgreSQL its rows are picked with FOR UPDATE SKIP LOCKED), so two
-workers never hold the same message. A message left in `sending` by a worker
-that died is never sent again automatically: SendGrid's `processed` event
-(which carries our id) marks it sent; otherwise the lead decides (see README).
+A message is claimed by moving it from `created` to `sending` in a guarded UPDATE
+(on PostgreSQL its rows are first locked with FOR UPDATE SKIP LOCKED, in the same
+transaction), so two workers never hold the same message. A sender holds one claim
+at a time: its memory grows with SEND_CLAIM_SIZE, not with the audience (README).
+A message left in `sending` by a worker that died is never sent again
+automatically: SendGrid's `processed` event (which carries our id) marks it sent;
+otherwise the lead decides (see README).
 """
 
 from __future__ import annotations
@@ -81,10 +83,15 @@ def claim(campaign_id: int, audience: Audience | None, limit: int) -> list[int]:
         .limit(limit)
     )
     if db.session.get_bind().dialect.name == "postgresql":
-        ready = ready.with_for_update(skip_locked=True)
+        # Locked and read first: in one UPDATE … IN (SELECT … LIMIT n FOR UPDATE SKIP
+        # LOCKED), a plan that re-runs the subquery for each row skips the rows the
+        # UPDATE has just changed and locks the next n, so one claim took every message.
+        chosen = Message.id.in_(db.session.scalars(ready.with_for_update(skip_locked=True)).all())
+    else:  # one statement under SQLite's write lock: no other sender reads in between
+        chosen = Message.id.in_(ready.scalar_subquery())
     claimed = db.session.scalars(
         Message.guarded_update(
-            Message.id.in_(ready.scalar_subquery()),
+            chosen,
             to=MessageState.SENDING,
             claimed=now,
             updated=now,

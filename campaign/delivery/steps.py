@@ -8,6 +8,8 @@ send (ARCHITECTURE.md, "The commit rule").
 
 from __future__ import annotations
 
+from flask import current_app
+
 from campaign.delivery import services, tasks
 from campaign.delivery.outbox import Planned, build_outbox
 from campaign.drafting.models import Campaign
@@ -25,7 +27,7 @@ def send(
     planned, added = build_outbox(campaign, audience)
     db.session.commit()
     if in_background:
-        tasks.send_campaign_messages(campaign.id, audience.value)
+        _queue_senders(campaign, audience)
     return planned, added
 
 
@@ -49,5 +51,12 @@ def mark_posted(campaign: Campaign, audience: Audience) -> int:
 def _send_again(campaign: Campaign, audience: Audience, moved: int) -> int:
     db.session.commit()
     if moved:
-        tasks.send_campaign_messages(campaign.id, audience.value)
+        _queue_senders(campaign, audience)
     return moved
+
+
+def _queue_senders(campaign: Campaign, audience: Audience) -> None:
+    # Several senders drain the one outbox together (each claim is theirs alone), so a
+    # send spreads over the workers, and a worker that dies leaves the others sending.
+    for _ in range(current_app.config["SEND_TASKS"]):
+        tasks.send_campaign_messages(campaign.id, audience.value)

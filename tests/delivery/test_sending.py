@@ -14,6 +14,7 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from campaign.delivery import steps, tasks
 from campaign.delivery.models import Channel, Message, MessageState, ParentList, Suppression
 from campaign.delivery.models import email_hash as hashed
 from campaign.delivery.outbox import DeliveryError, build_outbox
@@ -321,13 +322,25 @@ def test_parents_of_a_school_go_in_one_request_with_unsubscribe_headers(closed, 
     assert len(sendgrid.accepted) == 1202 and set(sendgrid.accepted.values()) == {1}
 
 
-def test_two_workers_at_once_never_send_a_message_twice(closed, sendgrid, app):
+def test_a_claim_takes_no_more_than_its_size(closed):
+    # On PostgreSQL, without statistics, one UPDATE … IN (SELECT … LIMIT 10 FOR UPDATE
+    # SKIP LOCKED) was planned as a nested loop that ran the subquery again for each row,
+    # and so claimed all 150 parents at once.
+    add_parent_list(closed, 900001, [f"a{n}@home.example" for n in range(150)])
+    outbox_for(closed, Audience.PARENTS)
+    first = claim(closed.campaign.id, Audience.PARENTS, 10)
+    second = claim(closed.campaign.id, Audience.PARENTS, 10)
+    assert len(first) == len(second) == 10 and not set(first) & set(second)
+
+
+@pytest.mark.parametrize("senders", [2, 3])
+def test_senders_at_once_never_send_a_message_twice(closed, sendgrid, app, senders):
     add_parent_list(closed, 900001, [f"a{n}@home.example" for n in range(150)])
     add_parent_list(closed, 900003, [f"b{n}@home.example" for n in range(150)])
     outbox_for(closed, Audience.PARENTS)
     sendgrid.latency = 0.01
     campaign_id = closed.campaign.id
-    start = threading.Barrier(2)
+    start = threading.Barrier(senders)
     errors = []
 
     def worker():
@@ -339,7 +352,7 @@ def test_two_workers_at_once_never_send_a_message_twice(closed, sendgrid, app):
         except Exception as exc:  # reported below, not lost in the thread
             errors.append(exc)
 
-    threads = [threading.Thread(target=worker) for _ in range(2)]
+    threads = [threading.Thread(target=worker) for _ in range(senders)]
     for t in threads:
         t.start()
     for t in threads:
@@ -348,6 +361,14 @@ def test_two_workers_at_once_never_send_a_message_twice(closed, sendgrid, app):
     made = messages(closed.campaign)
     assert {m.state for m in made.values()} == {MessageState.SENT}
     assert len(sendgrid.accepted) == 302 and set(sendgrid.accepted.values()) == {1}
+
+
+def test_a_send_queues_several_senders(closed, app, monkeypatch):
+    queued = []
+    monkeypatch.setattr(tasks, "send_campaign_messages", lambda *args: queued.append(args))
+    app.config["SEND_TASKS"] = 3
+    steps.send(closed.campaign, Audience.PARENTS)
+    assert queued == [(closed.campaign.id, "parents")] * 3
 
 
 class BrokenForOne(FileMailClient):
@@ -372,8 +393,6 @@ def test_an_unexpected_error_fails_its_message_and_the_rest_go(closed, app, outb
 
 
 def test_a_stopped_send_is_resumed_by_the_minute_task(closed, outbox):
-    from campaign.delivery import tasks
-
     outbox_for(closed, Audience.PARENTS)  # saved, but no sender ran (a worker restarted)
     tasks.resume_sending.call_local()
     assert {m.state for m in messages(closed.campaign).values()} == {MessageState.SENT}
@@ -479,3 +498,21 @@ def test_a_late_processed_event_does_not_overwrite_a_failure(closed, sendgrid, c
     ).encode()
     client.post("/webhooks/sendgrid", data=body, headers=signer.headers(body, int(time.time())))
     assert messages(closed.campaign)["constituency:E14001077"].state is MessageState.FAILED
+
+
+def test_a_sender_holds_one_claim_at_a_time_not_the_audience(closed, sendgrid):
+    # The sender's memory is bounded by its claim (README, "Each message once"): rows of
+    # earlier rounds are not kept in the session once their outcomes are committed.
+    add_parent_list(closed, 900001, [f"a{n}@home.example" for n in range(150)])
+    add_parent_list(closed, 900003, [f"b{n}@home.example" for n in range(150)])
+    outbox_for(closed, Audience.PARENTS)
+    before = len(db.session.identity_map)  # the scene's own rows
+    held = []
+    summary = send_ready(
+        closed.campaign.id,
+        Audience.PARENTS,
+        claim_size=10,
+        progress=lambda _: held.append(len(db.session.identity_map) - before),
+    )
+    assert summary.sent == 302 and len(held) > 30
+    assert max(held) <= 10 + 2  # a claim's messages and their letters
