@@ -9,9 +9,9 @@ each message it accepted, which settles those as sent; national_app.send sends t
 rest again as the lead would (delivery.steps.send_in_doubt_again). A worker's render
 processes exit with it (they watch it through a pidfd), which the drill checks.
 
-Rendering survives a kill only once rendering is claimed in chunks with a lease (a
-chunk whose worker died is taken again); until then a killed render stalls, so the
-render kills run only when asked for (`--kill-workers render,send`).
+Rendering survives a kill because it is claimed in chunks with a lease
+(letters/runs.py): a chunk whose worker died is taken again once its lease runs
+out. `--kill-workers send` leaves rendering alone.
 """
 
 from __future__ import annotations

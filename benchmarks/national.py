@@ -4,7 +4,7 @@
         [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/bench_national]
         [--redis-url redis://127.0.0.1:6379/7] [--embedded] [--heads-at-once 32]
         [--lead-fetches 5] [--until imports|signing] [--py-spy DIR]
-        [--kill-workers [send|render,send]]
+        [--kill-workers [render,send|send]]
 
 Makes a fictional GIAS register and roster of N schools (with make_register.py's
 rows, over ~136 local authorities), then
@@ -784,10 +784,10 @@ def main() -> None:
     parser.add_argument(
         "--kill-workers",
         nargs="?",
-        const="send",
+        const="render,send",
         type=stages_to_drill,
         metavar="STAGES",
-        help="SIGKILL workers at random points of these stages (send, or render,send), "
+        help="SIGKILL workers at random points of these stages (render,send, or send), "
         "3 times each, starting new ones; see benchmarks/drill.py",
     )
     parser.add_argument("--timeout", type=float, default=1800, help="seconds a stage may take")
