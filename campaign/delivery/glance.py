@@ -39,14 +39,19 @@ class Glance:
                 "and render the letters again before sending."
             )
         if self.missing:
-            named = ", ".join(self.missing_names)
-            if self.missing > len(self.missing_names):
-                named += f" and {self.missing - len(self.missing_names):,} more"
-            return (
-                f"{plural(self.missing, 'letter is', 'letters are')} not rendered yet ({named}). "
-                "Render the letters again, so that every one is ready before any is sent."
-            )
+            return missing_message(self.missing, self.missing_names)
         return ""
+
+
+def missing_message(count: int, names: list[str]) -> str:
+    """ "2 letters are not rendered yet (A and 1 more). Render the letters again…" """
+    named = ", ".join(names)
+    if count > len(names):
+        named += f" and {count - len(names):,} more"
+    return (
+        f"{plural(count, 'letter is', 'letters are')} not rendered yet ({named}). "
+        "Render the letters again, so that every one is ready before any is sent."
+    )
 
 
 def _standing(campaign: Campaign):
@@ -73,7 +78,8 @@ def _letter_to(campaign: Campaign, audience: Audience, recipient):
     )
 
 
-def _missing(campaign: Campaign, audience: Audience) -> tuple[int, list[str]]:
+def missing(campaign: Campaign, audience: Audience) -> tuple[int, list[str]]:
+    """How many recipients have no letter rendered yet, and the first NAMED by name."""
     if audience is Audience.PARENTS:
         wanted = (
             select(School.name.label("name"))
@@ -130,13 +136,13 @@ def glance(campaign: Campaign, audience: Audience) -> Glance:
     many would go by email and by post: a handful of queries."""
     totals = dao_totals(campaign.id, audience)
     email = _by_email(campaign, audience) if totals.letters else 0
-    missing, names = _missing(campaign, audience)
+    absent, names = missing(campaign, audience)
     return Glance(
         letters=totals.letters,
         failing=totals.failing,
         email=email,
         post=totals.letters - email,
         parent_lists=_parent_lists(campaign) if audience is Audience.PARENTS else 0,
-        missing=missing,
+        missing=absent,
         missing_names=names,
     )

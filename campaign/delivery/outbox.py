@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from campaign.delivery import glance
 from campaign.delivery.models import (
     Channel,
     Message,
@@ -22,10 +23,9 @@ from campaign.delivery.models import (
 from campaign.directory.models import School, User
 from campaign.drafting.models import Campaign, CampaignState
 from campaign.extensions import db
-from campaign.formatting import plural
 from campaign.letters.models import Audience, Letter, RecipientKind, recipient_kind
 from campaign.letters.outputs import require_checked
-from campaign.letters.services import LettersError, lock_letters, missing_letters
+from campaign.letters.services import LettersError, lock_letters
 from campaign.signoff.models import Decision, Signature
 
 
@@ -132,14 +132,9 @@ def plan(campaign: Campaign, audience: Audience) -> Planned:
         raise DeliveryError(str(exc)) from exc
     # Once sending starts the letters are locked, so a letter missing now would be
     # missing for good: every recipient's letter is rendered first.
-    if missing := missing_letters(campaign, audience):
-        named = ", ".join(missing[:3]) + (
-            f" and {len(missing) - 3:,} more" if len(missing) > 3 else ""
-        )
-        raise DeliveryError(
-            f"{plural(len(missing), 'letter is', 'letters are')} not rendered yet ({named}). "
-            "Render the letters again, so that every one is ready before any is sent."
-        )
+    absent, names = glance.missing(campaign, audience)
+    if absent:
+        raise DeliveryError(glance.missing_message(absent, names))
     planned = Planned()
     heads = _signing_heads(campaign.id) if audience is Audience.PARENTS else {}
     lists = _parent_lists(campaign.id) if audience is Audience.PARENTS else {}

@@ -189,6 +189,7 @@ def _save(chunk: RenderChunk, run: RenderRun, token: str, rendered: list) -> boo
             state=ChunkState.DONE,
             touched=_now(),
             failing=sum(1 for _, _, problems in rendered if problems),
+            items=[],  # its merge data is the letters' now: not kept twice
         )
     ).rowcount
     if not done:  # taken over (our lease ran out) or replaced by a new run

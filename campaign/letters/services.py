@@ -144,19 +144,6 @@ def dao_locked(campaign_id: int, audience: Audience) -> bool:
     return db.session.get(LockedLetters, (campaign_id, audience)) is not None
 
 
-def missing_letters(campaign: Campaign, audience: Audience) -> list[str]:
-    """Who should have a letter and has none rendered yet (their names, sorted)."""
-    wanted = build_merges(campaign, audience)
-    rendered = set(
-        db.session.scalars(
-            select(Letter.recipient).where(
-                Letter.campaign_id == campaign.id, Letter.audience == audience
-            )
-        )
-    )
-    return sorted(m["recipient_name"] for r, m in wanted.items() if r not in rendered)
-
-
 def check_letters(campaign: Campaign, audience: Audience, *, recheck: bool = True) -> list[Letter]:
     """Run the mail-house check on the audience's stored letters (only those not yet
     checked unless `recheck`), note each result (the caller commits to keep them),

@@ -11,12 +11,12 @@ from click.testing import Result
 from sqlalchemy import delete, func, select
 
 from campaign.cli import main
+from campaign.delivery.glance import missing
 from campaign.delivery.models import Message
 from campaign.delivery.outbox import DeliveryError, build_outbox
 from campaign.extensions import db
 from campaign.letters.models import Audience, Letter
 from campaign.letters.runs import render_letters
-from campaign.letters.services import missing_letters
 from tests.factories import sign_in
 
 PAGE = "/a/assoc-a/campaigns/fair-funding/sending"
@@ -39,7 +39,7 @@ def _messages(campaign) -> int:
 def test_sending_refuses_while_a_letter_is_missing_and_names_it(closed):
     campaign = closed.campaign
     _unrender(campaign, "Thurrock School")
-    assert missing_letters(campaign, Audience.PARENTS) == ["Thurrock School"]
+    assert missing(campaign, Audience.PARENTS) == (1, ["Thurrock School"])
     with pytest.raises(DeliveryError, match=r"1 letter is not rendered yet \(Thurrock School\)"):
         build_outbox(campaign, Audience.PARENTS)
     db.session.rollback()
@@ -59,7 +59,7 @@ def test_the_page_and_the_command_say_so_and_rendering_still_works(client, close
     assert _messages(campaign) == 0
 
     summary = render_letters(campaign, Audience.PARENTS, processes=1)  # not locked
-    assert (summary.rendered, missing_letters(campaign, Audience.PARENTS)) == (1, [])
+    assert (summary.rendered, missing(campaign, Audience.PARENTS)) == (1, (0, []))
     planned, added = build_outbox(campaign, Audience.PARENTS)
     db.session.commit()
     assert added == len(planned.rows) > 0

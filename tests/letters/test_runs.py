@@ -92,7 +92,7 @@ def test_a_chunk_whose_worker_died_is_taken_again_and_its_letters_written_once(s
     assert (progress["state"], progress["done"], progress["rendered"]) == ("done", 2, 2)
     assert progress["seconds"] >= 0
     db.session.refresh(first)
-    assert (first.state, first.attempts) == (ChunkState.DONE, 2)
+    assert (first.state, first.attempts, first.items) == (ChunkState.DONE, 2, [])
     assert sorted(letters_of(campaign.id, Audience.PARENTS).values()) == [1, 1]
 
 
