@@ -1,5 +1,6 @@
 """What the lead downloads: one letter's first page as an image, ZIPs of PDFs, and
-the print pack (one PDF, each letter starting on a new sheet, and a manifest)."""
+the print pack (one PDF, each letter starting on a new sheet, and a manifest),
+which a worker writes to files (packs.py builds it)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import io
 import re
 import zipfile
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
 import pikepdf
 import pypdfium2
@@ -81,43 +84,65 @@ def require_checked(letters: list[Letter]) -> None:
         raise LettersError(failing_message(failing))
 
 
-def manifest(letters: list[Letter]) -> str:
-    """The print pack's manifest CSV: a row a letter, with where it starts in the pack."""
-    out = io.StringIO()
-    rows = csv_writer(out)
-    rows.writerow(
-        ["Sequence", "Reference", "Recipient", "Address lines", "Pages", "First page in pack"]
-    )
-    first = 1
-    for sequence, letter in enumerate(letters, 1):
-        rows.writerow(
-            [
-                sequence,
-                f"{letter.merge['reference']}/{letter.recipient_code}",
-                letter.recipient_name,
-                " | ".join(letter.merge["address_lines"]),
-                letter.pages,
-                first,
-            ]
-        )
-        first += letter.pages + letter.pages % 2
-    return out.getvalue()
+MANIFEST_HEADER = [
+    "Sequence", "Reference", "Recipient", "Address lines", "Pages", "First page in pack"
+]  # fmt: skip
 
 
-def print_pack(letters: list[Letter]) -> tuple[bytes, str]:
-    """One PDF for the printer, each letter starting on a new sheet when printed
-    double-sided (a blank page pads odd page counts), and its manifest CSV.
-    Refused, naming them, if any letter fails the mail-house check."""
-    require_checked(letters)
-    with contextlib.ExitStack() as sources, pikepdf.new() as pack:
-        for letter in letters:
-            source = sources.enter_context(pikepdf.open(io.BytesIO(letter.pdf)))
-            pack.pages.extend(source.pages)
-            if len(source.pages) % 2:
-                box = source.pages[-1].mediabox
-                blank = pack.add_blank_page(page_size=(float(box[2]), float(box[3])))
-                del blank.obj.Contents  # pikepdf's empty stream is not valid Flate data
+@dataclass
+class WrittenPack:
+    pdf: Path
+    manifest: Path
+    letters: int
+    pages: int
+
+
+def write_pack(batches: Iterable[list[Letter]], store: LetterStore, folder: Path) -> WrittenPack:
+    """The print pack and its manifest CSV, written into `folder`: one PDF for the
+    printer, each letter starting on a new sheet when printed double-sided (a blank
+    page pads odd page counts). Each batch of letters is copied from the store and
+    packed into a part file with only its own PDFs open; the parts are then joined,
+    their pages read from disk as the pack is written, so no PDF is held whole."""
+    manifest_path, parts, sequence, first = folder / "manifest.csv", [], 0, 1
+    with manifest_path.open("w", encoding="utf-8", newline="") as out:
+        rows = csv_writer(out)
+        rows.writerow(MANIFEST_HEADER)
+        for letters in batches:
+            for letter in letters:
+                sequence += 1
+                rows.writerow([
+                    sequence,
+                    f"{letter.merge['reference']}/{letter.recipient_code}",
+                    letter.recipient_name,
+                    " | ".join(letter.merge["address_lines"]),
+                    letter.pages,
+                    first,
+                ])  # fmt: skip
+                first += letter.pages + letter.pages % 2
+            parts.append(_write_part(letters, store, folder / f"part-{len(parts):05}.pdf"))
+    pdf = folder / "print-pack.pdf"
+    with contextlib.ExitStack() as opened, pikepdf.new() as pack:
+        for part in parts:
+            pack.pages.extend(opened.enter_context(pikepdf.open(part)).pages)
         pack.docinfo["/Title"] = "Print pack"
-        out = io.BytesIO()
-        pack.save(out)
-    return out.getvalue(), manifest(letters)
+        pack.save(pdf)
+    return WrittenPack(pdf, manifest_path, sequence, first - 1)
+
+
+def _write_part(letters: list[Letter], store: LetterStore, path: Path) -> Path:
+    with contextlib.ExitStack() as opened, pikepdf.new() as part:
+        for letter in letters:
+            source = path.with_name(f"{letter.sha256}.pdf")
+            with source.open("wb") as out:
+                for piece in store.stream(letter.sha256):
+                    out.write(piece)
+            pdf = opened.enter_context(pikepdf.open(source))
+            part.pages.extend(pdf.pages)
+            if len(pdf.pages) % 2:
+                box = pdf.pages[-1].mediabox
+                blank = part.add_blank_page(page_size=(float(box[2]), float(box[3])))
+                del blank.obj.Contents  # pikepdf's empty stream is not valid Flate data
+        part.save(path)
+    for letter in letters:
+        path.with_name(f"{letter.sha256}.pdf").unlink(missing_ok=True)
+    return path
