@@ -4,7 +4,6 @@ which a worker writes to files (packs.py builds it)."""
 
 from __future__ import annotations
 
-import contextlib
 import io
 import re
 import zipfile
@@ -18,6 +17,7 @@ from sqlalchemy import Row
 
 from campaign.downloads import csv_writer
 from campaign.letters.checks import check_pdf
+from campaign.letters.joiner import PdfJoiner
 from campaign.letters.models import Letter, parse_recipient
 from campaign.letters.services import LettersError, failing_message
 from campaign.letters.store import LetterStore
@@ -100,12 +100,15 @@ class WrittenPack:
 def write_pack(batches: Iterable[list[Letter]], store: LetterStore, folder: Path) -> WrittenPack:
     """The print pack and its manifest CSV, written into `folder`: one PDF for the
     printer, each letter starting on a new sheet when printed double-sided (a blank
-    page pads odd page counts). Each batch of letters is copied from the store and
-    packed into a part file with only its own PDFs open; the parts are then joined,
-    their pages read from disk as the pack is written, so no PDF is held whole."""
-    manifest_path, parts, sequence, first = folder / "manifest.csv", [], 0, 1
-    with manifest_path.open("w", encoding="utf-8", newline="") as out:
-        rows = csv_writer(out)
+    page pads odd page counts). Letters are copied from the store and into the pack
+    one at a time (joiner.py), so the memory it takes does not grow with the pack."""
+    pdf_path, manifest_path, sequence = folder / "print-pack.pdf", folder / "manifest.csv", 0
+    source = folder / "letter.pdf"
+    with (
+        pdf_path.open("wb") as pdf_out,
+        manifest_path.open("w", encoding="utf-8", newline="") as out,
+    ):
+        pack, rows = PdfJoiner(pdf_out), csv_writer(out)
         rows.writerow(MANIFEST_HEADER)
         for letters in batches:
             for letter in letters:
@@ -116,33 +119,17 @@ def write_pack(batches: Iterable[list[Letter]], store: LetterStore, folder: Path
                     letter.recipient_name,
                     " | ".join(letter.merge["address_lines"]),
                     letter.pages,
-                    first,
+                    pack.pages + 1,
                 ])  # fmt: skip
-                first += letter.pages + letter.pages % 2
-            parts.append(_write_part(letters, store, folder / f"part-{len(parts):05}.pdf"))
-    pdf = folder / "print-pack.pdf"
-    with contextlib.ExitStack() as opened, pikepdf.new() as pack:
-        for part in parts:
-            pack.pages.extend(opened.enter_context(pikepdf.open(part)).pages)
-        pack.docinfo["/Title"] = "Print pack"
-        pack.save(pdf)
-    return WrittenPack(pdf, manifest_path, sequence, first - 1)
-
-
-def _write_part(letters: list[Letter], store: LetterStore, path: Path) -> Path:
-    with contextlib.ExitStack() as opened, pikepdf.new() as part:
-        for letter in letters:
-            source = path.with_name(f"{letter.sha256}.pdf")
-            with source.open("wb") as out:
-                for piece in store.stream(letter.sha256):
-                    out.write(piece)
-            pdf = opened.enter_context(pikepdf.open(source))
-            part.pages.extend(pdf.pages)
-            if len(pdf.pages) % 2:
-                box = pdf.pages[-1].mediabox
-                blank = part.add_blank_page(page_size=(float(box[2]), float(box[3])))
-                del blank.obj.Contents  # pikepdf's empty stream is not valid Flate data
-        part.save(path)
-    for letter in letters:
-        path.with_name(f"{letter.sha256}.pdf").unlink(missing_ok=True)
-    return path
+                with source.open("wb") as copy:
+                    for piece in store.stream(letter.sha256):
+                        copy.write(piece)
+                with pikepdf.open(source) as pdf:
+                    pack.add(pdf)
+                    if len(pdf.pages) % 2:
+                        box = pdf.pages[-1].mediabox
+                        pack.add_blank(float(box[2]), float(box[3]))
+        pack.finish(title="Print pack")
+        pages = pack.pages
+    source.unlink(missing_ok=True)
+    return WrittenPack(pdf_path, manifest_path, sequence, pages)

@@ -2,8 +2,9 @@
 
 The page saves a PrintPack for the letters it names (queued) and queues its id
 (steps.build_pack); the worker claims it, refuses it naming the letters that fail
-the mail-house check, packs the letters a few hundred at a time from the store's
-PDFs (outputs.write_pack), stores the pack and its manifest, and marks it ready
+the mail-house check, reads the letters a few hundred at a time and copies their
+PDFs from the store into the pack file one by one (outputs.write_pack, joiner.py),
+stores the pack and its manifest, and marks it ready
 with the digest of the letters it was made from. The page compares that digest
 with the letters as they are now: a pack of letters rendered again since is out
 of date. Every write of a worker is guarded by the pack's token, so a worker that

@@ -32,7 +32,7 @@ def test_print_pack_pages_are_the_letters_padded_for_duplex_and_match_the_manife
     rendered, tmp_path
 ):
     letters = dao_letters(rendered.campaign.id, Audience.MPS)
-    # Two batches of one letter: two part files, joined.
+    # Two batches of one letter each, as the task reads them.
     written = outputs.write_pack([[letter] for letter in letters], letter_store(), tmp_path)
     expected = sum(letter.pages + letter.pages % 2 for letter in letters)
     assert len(PdfReader(written.pdf).pages) == expected == written.pages
@@ -44,10 +44,8 @@ def test_print_pack_pages_are_the_letters_padded_for_duplex_and_match_the_manife
     assert first_pages[0] == 1 and all(p % 2 == 1 for p in first_pages)
     assert rows[0]["Address lines"].endswith("SW1A 0AA")
     assert [int(r["Pages"]) for r in rows] == [letter.pages for letter in letters]
-    # The letters' own PDFs, copied from the store for the parts, are gone.
-    assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "manifest.csv", "part-00000.pdf", "part-00001.pdf", "print-pack.pdf"
-    ]  # fmt: skip
+    # The copy of each letter taken from the store is gone.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["manifest.csv", "print-pack.pdf"]
 
 
 def test_zip_has_one_pdf_per_letter_named_by_urn_and_school(rendered):
