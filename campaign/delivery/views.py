@@ -244,20 +244,20 @@ def post_pack_status(audience: str):
 
 @bp.get("/<audience>/post-pack.pdf")
 def post_pack(audience: str):
-    chosen, letters, back = _post_letters(audience)
-    if not letters:
-        abort(404)
-    name = f"{g.campaign.slug}-{chosen.value}-to-post.pdf"
-    return download_pack(PackKind.POST, chosen, letters, back, name)
+    return _post_download(audience, "pdf")
 
 
 @bp.get("/<audience>/post-manifest.csv")
 def post_manifest(audience: str):
+    return _post_download(audience, "csv")
+
+
+def _post_download(audience: str, suffix: str):
     chosen, letters, back = _post_letters(audience)
     if not letters:
         abort(404)
-    name = f"{g.campaign.slug}-{chosen.value}-to-post.csv"
-    return download_pack(PackKind.POST, chosen, letters, back, name, manifest=True)
+    name = f"{g.campaign.slug}-{chosen.value}-to-post.{suffix}"
+    return download_pack(PackKind.POST, chosen, letters, back, name, manifest=suffix == "csv")
 
 
 REPORT_HEADER = [

@@ -7,25 +7,16 @@ import io
 import re
 import zipfile
 
-import pytest
 from pypdf import PdfReader
 
 from campaign.letters import outputs
 from campaign.letters.emails import email_body
 from campaign.letters.models import Audience
-from campaign.letters.runs import render_letters
 from campaign.letters.services import dao_letters
 from campaign.letters.store import letter_store
 from tests.factories import BASE, sign_in
 
 LETTERS = f"{BASE}/letters"
-
-
-@pytest.fixture
-def rendered(signed):
-    for audience in Audience:
-        render_letters(signed.campaign, audience, processes=1)
-    return signed
 
 
 def test_print_pack_pages_are_the_letters_padded_for_duplex_and_match_the_manifest(

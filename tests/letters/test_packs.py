@@ -23,13 +23,6 @@ from tests.factories import BASE, make_user, sign_in
 LETTERS = f"{BASE}/letters"
 
 
-@pytest.fixture
-def rendered(signed):
-    for audience in Audience:
-        render_letters(signed.campaign, audience, processes=1)
-    return signed
-
-
 def _pack(scene, audience: Audience):
     db.session.expire_all()
     return dao_pack(scene.campaign.id, audience, PackKind.LETTERS)

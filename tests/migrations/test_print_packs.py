@@ -12,7 +12,7 @@ from flask_migrate import downgrade, upgrade
 from campaign import create_app
 from campaign.extensions import db
 from tests.conftest import _config
-from tests.migrations.rows import insert_row
+from tests.migrations.rows import insert_campaign, insert_row
 
 REVISION = "36b7c8a47c38"
 BEFORE = "c8824ab0286f"
@@ -33,11 +33,7 @@ def test_a_pack_is_one_per_campaign_audience_and_kind_and_ready_only_when_stored
     with app.app_context():
         upgrade(revision=BEFORE)
         with db.engine.begin() as conn:
-            association = insert_row(conn, "association", slug="a", name="A")
-            campaign = insert_row(
-                conn, "campaign", association_id=association, slug="c", title="C",
-                summary="", to_parents=True, to_mps=True, state="closed",
-            )  # fmt: skip
+            campaign = insert_campaign(conn)
         upgrade(revision=REVISION)
         with db.engine.begin() as conn:
             _pack(conn, campaign)
