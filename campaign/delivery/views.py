@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from functools import partial
 
 from flask import (
     Blueprint,
@@ -180,7 +181,7 @@ def progress(audience: str):
         problems=problems,
         by_post=by_post,
         post_pack=pack_status(
-            PackKind.POST, chosen, services.dao_post_letter_keys(g.campaign.id, chosen)
+            PackKind.POST, chosen, partial(services.dao_post_letter_keys, g.campaign.id, chosen)
         )
         if by_post.total
         else None,
@@ -238,7 +239,8 @@ def build_post_pack(audience: str):
 
 @bp.get("/<audience>/post-pack.json")
 def post_pack_status(audience: str):
-    chosen, letters, _ = _post_letters(audience)
+    chosen = audience_or_404(audience)
+    letters = partial(services.dao_post_letter_keys, g.campaign.id, chosen)
     return jsonify(pack_status(PackKind.POST, chosen, letters).as_dict())
 
 

@@ -140,7 +140,7 @@ def pack_command(campaign_slug: str, slug: str | None, audience: str, out_file: 
         raise click.ClickException("There are no letters: render them first.")
     steps.build_pack(campaign, chosen, PackKind.LETTERS, letters, in_background=False)
     pack = packs.dao_pack(campaign.id, chosen, PackKind.LETTERS)
-    shown = packs.status(pack, packs.digest(letters))
+    shown = packs.status(pack, lambda: letters)
     if shown.state == "failed":
         raise click.ClickException(shown.error)
     if not shown.current:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import tempfile
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -107,8 +107,9 @@ class PackStatus:
         return {**self.__dict__, "finished": self.finished}
 
 
-def status(pack: PrintPack | None, current_digest: str) -> PackStatus:
-    """How the pack stands, given the digest of the letters it would be made from now."""
+def status(pack: PrintPack | None, letters: Callable[[], list[Row]]) -> PackStatus:
+    """How the pack stands; `letters` gives those it would be made of now ((id,
+    sha256) rows), asked for only when the pack is ready, to tell if it is current."""
     if pack is None:
         return PackStatus("none")
     now = _now()
@@ -131,7 +132,7 @@ def status(pack: PrintPack | None, current_digest: str) -> PackStatus:
         return PackStatus(
             "failed", text="The print pack was not built.", error=pack.error, **common
         )
-    current = pack.sources == current_digest
+    current = pack.sources == digest(letters())
     text = f"{plural(pack.letters, 'letter')}, {plural(pack.pages, 'page')}."
     return PackStatus(
         "ready", text=text, current=current, letters=pack.letters, pages=pack.pages, **common
@@ -146,7 +147,7 @@ def request_pack(
     built (a form posted twice), or ready and made from these letters. The caller
     commits, then queues the pack's id."""
     pack = dao_pack(campaign_id, audience, kind)
-    if pack is not None and not status(pack, digest(letters)).can_build:
+    if pack is not None and not status(pack, lambda: letters).can_build:
         return None
     values = {
         "state": PackState.QUEUED,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from functools import partial
 
 from flask import (
     Blueprint,
@@ -117,7 +119,7 @@ def index():
         },
         status={a: _status(a) for a in Audience},
         packs={
-            a: pack_status(PackKind.LETTERS, a, packs.dao_letter_keys(campaign.id, a))
+            a: pack_status(PackKind.LETTERS, a, partial(packs.dao_letter_keys, campaign.id, a))
             for a in Audience
         },
         in_outbox={a: dao_locked(campaign.id, a) for a in Audience},
@@ -198,9 +200,12 @@ def zip_all(audience: str):
 # The sending page's post pack is the same, of the letters going by post.
 
 
-def pack_status(kind: PackKind, audience: Audience, letters: list[Row]) -> packs.PackStatus:
-    """The campaign's pack of this kind, against the letters it would hold now."""
-    return packs.status(packs.dao_pack(g.campaign.id, audience, kind), packs.digest(letters))
+def pack_status(
+    kind: PackKind, audience: Audience, letters: Callable[[], list[Row]]
+) -> packs.PackStatus:
+    """The campaign's pack of this kind, against the letters it would hold now
+    (`letters` is asked only if the pack is ready: not on every poll while it builds)."""
+    return packs.status(packs.dao_pack(g.campaign.id, audience, kind), letters)
 
 
 def start_pack(kind: PackKind, audience: Audience, letters: list[Row], back: str):
@@ -223,7 +228,7 @@ def download_pack(
 ) -> Response:  # fmt: skip
     """The stored pack (or its manifest), streamed from the letter store, if it is
     ready and made from the letters as they are; else back to the page, saying why."""
-    shown = pack_status(kind, audience, letters)
+    shown = pack_status(kind, audience, lambda: letters)
     if shown.state == "ready" and shown.current:
         pack = db.session.get(PrintPack, shown.pack_id)
         try:
@@ -253,7 +258,7 @@ def build_pack(audience: str):
 @bp.get("/<audience>/print-pack.json")
 def print_pack_status(audience: str):
     chosen = audience_or_404(audience)
-    letters = packs.dao_letter_keys(g.campaign.id, chosen)
+    letters = partial(packs.dao_letter_keys, g.campaign.id, chosen)
     return jsonify(pack_status(PackKind.LETTERS, chosen, letters).as_dict())
 
 
