@@ -402,7 +402,8 @@ def test_the_post_pack_and_marking_letters_posted(client, ready):
     assert client.post(f"{BASE}/mps/post-pack").status_code == 302  # no letters to pack yet
     send(client, "mps")
     progress = text(client.get(f"{BASE}/mps"))
-    assert "Build the print pack" in buttons(client.get(f"{BASE}/mps"))
+    # The button, as a screen reader names it.
+    assert "Build the print pack of the letters to MPs by post" in progress
     assert "Download the print pack" not in progress
     assert client.get(f"{BASE}/mps/post-pack.pdf").status_code == 302  # not built yet
 
