@@ -188,8 +188,9 @@ def _write(pack_id: int, token: str, **values) -> bool:
     return bool(moved)
 
 
-def claim(pack_id: int) -> PrintPack | None:
-    """Take a queued pack for building; None if it is gone, taken or replaced."""
+def claim(pack_id: int) -> str | None:
+    """Take a queued pack for building: the token this build carries, or None if
+    the pack is gone, taken or replaced."""
     pack = db.session.get(PrintPack, pack_id)
     if pack is None or pack.state is not PackState.QUEUED:
         db.session.rollback()
@@ -203,7 +204,7 @@ def claim(pack_id: int) -> PrintPack | None:
         .values(state=PackState.BUILDING, updated=_now())
     ).rowcount
     db.session.commit()
-    return db.session.get(PrintPack, pack_id) if taken else None
+    return token if taken else None
 
 
 def fail(pack_id: int, token: str, error: str) -> None:
@@ -236,23 +237,23 @@ def _failing(letter_ids: list[int]) -> list[Letter]:
 
 def build_queued(pack_id: int) -> None:
     """Claim the pack and build it, if it is still queued (asked twice, built once)."""
-    pack = claim(pack_id)
-    if pack is None:
+    token = claim(pack_id)
+    if token is None:
         return
-    token = pack.token
     try:
-        build(pack)
+        build(pack_id, token)
     except Exception:
         # Never leave the page waiting on a build that has died; Huey logs the traceback.
         fail(pack_id, token, FAILED)
         raise
 
 
-def build(pack: PrintPack) -> None:
+def build(pack_id: int, token: str) -> None:
     """Build a claimed pack: refuse it naming the failing letters, else pack the
     letters from the store into a temporary folder, store the pack and its manifest
-    and mark it ready. Commits as it goes, so the page shows n of m."""
-    pack_id, token, letter_ids = pack.id, pack.token, list(pack.letter_ids)
+    and mark it ready. Commits as it goes, so the page shows n of m; stops, changing
+    nothing, once the pack is asked for again (a new token)."""
+    letter_ids = list(db.session.get(PrintPack, pack_id).letter_ids)
     if failing := _failing(letter_ids):
         fail(pack_id, token, failing_message(failing))
         return

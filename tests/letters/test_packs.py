@@ -7,6 +7,7 @@ import csv
 import html
 import io
 import subprocess
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from pypdf import PdfReader
@@ -14,7 +15,15 @@ from pypdf import PdfReader
 from campaign.directory.models import Role
 from campaign.extensions import db, huey
 from campaign.letters.models import Audience, PackKind, PackState
-from campaign.letters.packs import dao_pack
+from campaign.letters.packs import (
+    STALLED_S,
+    build,
+    build_queued,
+    claim,
+    dao_letter_keys,
+    dao_pack,
+    request_pack,
+)
 from campaign.letters.runs import render_letters
 from campaign.letters.services import dao_letters
 from campaign.letters.store import FolderStore, letter_store
@@ -164,3 +173,27 @@ def test_the_web_request_only_queues_the_build_and_never_reads_a_pdf(make_app, a
     assert _pack(rendered, Audience.PARENTS).state is PackState.READY
     assert client.get(f"{LETTERS}/parents/print-pack.pdf").status_code == 200
     huey.immediate = True  # as the suite's other apps run
+
+
+def test_a_build_whose_worker_stopped_can_be_asked_again_and_the_old_worker_changes_nothing(
+    client, rendered
+):
+    campaign = rendered.campaign
+    keys = dao_letter_keys(campaign.id, Audience.MPS)
+    pack = request_pack(campaign.id, Audience.MPS, PackKind.LETTERS, keys)
+    db.session.commit()
+    old_token = claim(pack.id)
+    assert old_token and claim(pack.id) is None  # taken once
+    # The worker said nothing for longer than a batch could take: it is gone.
+    pack.updated = datetime.now(UTC) - timedelta(seconds=STALLED_S + 1)
+    db.session.commit()
+    sign_in(client, rendered.lead)
+    assert "The worker building the print pack stopped" in _page(client)
+    assert request_pack(campaign.id, Audience.MPS, PackKind.LETTERS, keys) is not None
+    db.session.commit()
+
+    build(pack.id, old_token)  # the old worker, carrying on after all
+    replaced = _pack(rendered, Audience.MPS)
+    assert (replaced.state, replaced.done, replaced.key) == (PackState.QUEUED, 0, "")
+    build_queued(pack.id)  # the new build's task
+    assert _pack(rendered, Audience.MPS).state is PackState.READY
