@@ -4,6 +4,8 @@ campaigns anonymised; nothing newer, and no other association, touched."""
 from __future__ import annotations
 
 import json
+import os
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -19,8 +21,10 @@ from campaign.delivery.parents import save_parent_list
 from campaign.directory.models import Mp, Role
 from campaign.drafting.models import Campaign, CampaignState
 from campaign.extensions import db
-from campaign.letters.models import Audience, Letter, RenderRun
+from campaign.letters.models import Audience, Letter, PackKind, RenderRun
+from campaign.letters.packs import dao_letter_keys, dao_pack
 from campaign.letters.runs import render_letters
+from campaign.letters.steps import build_pack
 from campaign.letters.store import letter_store
 from campaign.signoff.models import AuditEvent, Decision, Signature
 from campaign.types import UtcDateTime
@@ -272,3 +276,31 @@ def test_an_old_campaigns_letter_pdfs_leave_the_store_and_newer_ones_stay(runner
     db.session.expire_all()
     assert _keys(old) == {""}
     assert run(runner)["letter PDFs deleted"] == 0
+
+
+def test_an_old_campaigns_print_packs_go_with_their_files_and_others_stay(runner, campaigns):
+    w, old, new, old_b = campaigns
+    render_letters(new, Audience.PARENTS, processes=1)
+    db.session.commit()
+    for campaign in (old, new):
+        keys = dao_letter_keys(campaign.id, Audience.PARENTS)
+        build_pack(campaign, Audience.PARENTS, PackKind.LETTERS, keys, in_background=False)
+    old_pack = dao_pack(old.id, Audience.PARENTS, PackKind.LETTERS)
+    new_pack = dao_pack(new.id, Audience.PARENTS, PackKind.LETTERS)
+    old_files, new_files = (
+        {old_pack.key, old_pack.manifest_key},
+        {new_pack.key, new_pack.manifest_key},
+    )
+    store = letter_store()
+    two_days_ago = time.time() - 2 * 24 * 3600
+    for key in new_files:  # held by a pack, however old: the unused sweep leaves it
+        os.utime(store._path(key), (two_days_ago, two_days_ago))
+
+    run(runner)
+    for key in old_files:
+        with pytest.raises(KeyError):
+            store.get(key)
+    db.session.expire_all()
+    assert dao_pack(old.id, Audience.PARENTS, PackKind.LETTERS) is None
+    assert dao_pack(new.id, Audience.PARENTS, PackKind.LETTERS) is not None
+    assert all(b"".join(store.stream(key)) for key in new_files)

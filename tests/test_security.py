@@ -76,6 +76,7 @@ def test_pdf_downloads_and_the_email_preview_carry_the_headers(client, signed):
     pdf = client.get(f"{BASE}/letters/{letter.id}.pdf")
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
     assert_protected(pdf)
+    client.post(f"{BASE}/letters/mps/print-pack")  # built by the task, at once in tests
     pack = client.get(f"{BASE}/letters/mps/print-pack.pdf")
     assert pack.status_code == 200
     assert_protected(pack)

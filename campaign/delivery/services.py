@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
 
 from campaign.delivery.compose import compose
 from campaign.delivery.models import Channel, Message, MessageState
@@ -142,14 +142,15 @@ def dao_first_letter(campaign_id: int, audience: Audience) -> tuple[int, str] | 
     return (row[0], row[1]) if row else None
 
 
-def dao_post_letters(campaign_id: int, audience: Audience) -> list[Letter]:
-    """The letters whose message goes by post, for the print pack."""
+def dao_post_letter_keys(campaign_id: int, audience: Audience) -> list[Row]:
+    """(id, sha256) of the letters whose message goes by post, in pack order: what the
+    post pack is made of, without the PDFs or the merge data."""
     return list(
-        db.session.scalars(
-            select(Letter)
+        db.session.execute(
+            select(Letter.id, Letter.sha256)
             .join(Message, Message.letter_id == Letter.id)
             .where(*_scope(campaign_id, audience, Channel.POST))
-            .order_by(Letter.recipient_name)
+            .order_by(Letter.recipient_name, Letter.id)
         )
     )
 

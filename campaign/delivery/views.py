@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from functools import partial
 
 from flask import (
     Blueprint,
@@ -29,10 +30,8 @@ from campaign.drafting.access import scope_to_campaign
 from campaign.drafting.models import CampaignState
 from campaign.formatting import plural
 from campaign.forms import ConfirmForm
-from campaign.letters import outputs
-from campaign.letters.models import Audience, RecipientKind
-from campaign.letters.services import LettersError
-from campaign.letters.views import audience_or_404
+from campaign.letters.models import Audience, PackKind, RecipientKind
+from campaign.letters.views import audience_or_404, download_pack, pack_status, start_pack
 from campaign.mail import MailError
 
 bp = Blueprint("delivery", __name__, url_prefix="/a/<slug>/campaigns/<cslug>/sending")
@@ -181,6 +180,11 @@ def progress(audience: str):
         summary=_summary(chosen),
         problems=problems,
         by_post=by_post,
+        post_pack=pack_status(
+            PackKind.POST, chosen, partial(services.dao_post_letter_keys, g.campaign.id, chosen)
+        )
+        if by_post.total
+        else None,
         form=ConfirmForm(),
     )
 
@@ -219,18 +223,43 @@ def posted(audience: str):
     return _lead_action(audience, steps.mark_posted, "{n} letter{s} recorded as posted.")
 
 
+def _post_letters(audience: str) -> tuple[Audience, list, str]:
+    """The audience, its letters going by post ((id, sha256), in pack order), and
+    where the post pack's page is."""
+    chosen = audience_or_404(audience)
+    letters = services.dao_post_letter_keys(g.campaign.id, chosen)
+    return chosen, letters, url_for("delivery.progress", audience=chosen.value, _anchor="post")
+
+
+@bp.post("/<audience>/post-pack")
+def build_post_pack(audience: str):
+    chosen, letters, back = _post_letters(audience)
+    return start_pack(PackKind.POST, chosen, letters, back)
+
+
+@bp.get("/<audience>/post-pack.json")
+def post_pack_status(audience: str):
+    chosen = audience_or_404(audience)
+    letters = partial(services.dao_post_letter_keys, g.campaign.id, chosen)
+    return jsonify(pack_status(PackKind.POST, chosen, letters).as_dict())
+
+
 @bp.get("/<audience>/post-pack.pdf")
 def post_pack(audience: str):
-    chosen = audience_or_404(audience)
-    letters = services.dao_post_letters(g.campaign.id, chosen)
+    return _post_download(audience, "pdf")
+
+
+@bp.get("/<audience>/post-manifest.csv")
+def post_manifest(audience: str):
+    return _post_download(audience, "csv")
+
+
+def _post_download(audience: str, suffix: str):
+    chosen, letters, back = _post_letters(audience)
     if not letters:
         abort(404)
-    try:
-        pack, _ = outputs.print_pack(letters)
-    except LettersError as exc:
-        flash(str(exc))
-        return redirect(url_for("delivery.progress", audience=chosen.value))
-    return attachment(pack, "application/pdf", f"{g.campaign.slug}-{chosen.value}-to-post.pdf")
+    name = f"{g.campaign.slug}-{chosen.value}-to-post.{suffix}"
+    return download_pack(PackKind.POST, chosen, letters, back, name, manifest=suffix == "csv")
 
 
 REPORT_HEADER = [

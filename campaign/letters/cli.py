@@ -13,10 +13,11 @@ from flask.cli import with_appcontext
 from campaign.drafting.cli import association_option, campaign_or_fail
 from campaign.extensions import db
 from campaign.formatting import plural
-from campaign.letters import outputs
-from campaign.letters.models import Audience
+from campaign.letters import packs, steps
+from campaign.letters.models import Audience, PackKind
 from campaign.letters.runs import render_letters
 from campaign.letters.services import LettersError, check_letters, dao_letters
+from campaign.letters.store import letter_store
 
 audience_option = click.option(
     "--audience", type=click.Choice(["parents", "mps"]), required=True, help="Whose letters."
@@ -130,22 +131,28 @@ def check_command(campaign_slug: str, slug: str | None, audience: str, as_json: 
 )  # fmt: skip
 @with_appcontext
 def pack_command(campaign_slug: str, slug: str | None, audience: str, out_file: str) -> None:
-    """Write the print pack (the PDF the letters page offers) and its manifest CSV."""
+    """Write the print pack (the PDF the letters page offers) and its manifest CSV,
+    building it first unless the one stored is made from the letters as they are."""
     campaign = campaign_or_fail(campaign_slug, slug)
-    chosen = dao_letters(campaign.id, Audience(audience))
-    if not chosen:
+    chosen = Audience(audience)
+    letters = packs.dao_letter_keys(campaign.id, chosen)
+    if not letters:
         raise click.ClickException("There are no letters: render them first.")
-    try:
-        pack, manifest = outputs.print_pack(chosen)
-    except LettersError as exc:
-        db.session.commit()  # keep what the check found
-        raise click.ClickException(str(exc)) from None
-    db.session.commit()
-    path = Path(out_file)
-    path.write_bytes(pack)
-    path.with_suffix(".csv").write_text(manifest, encoding="utf-8")
-    pages = sum(letter.pages + letter.pages % 2 for letter in chosen)
+    steps.build_pack(campaign, chosen, PackKind.LETTERS, letters, in_background=False)
+    pack = packs.dao_pack(campaign.id, chosen, PackKind.LETTERS)
+    shown = packs.status(pack, lambda: letters)
+    if shown.state == "failed":
+        raise click.ClickException(shown.error)
+    if not shown.current:
+        raise click.ClickException(
+            "A worker is building the print pack: try again once it is ready."
+        )
+    path, store = Path(out_file), letter_store()
+    for key, target in ((pack.key, path), (pack.manifest_key, path.with_suffix(".csv"))):
+        with target.open("wb") as out:
+            for piece in store.stream(key):
+                out.write(piece)
     click.echo(
-        f"{plural(len(chosen), 'letter')}, {plural(pages, 'page')}: {path} and "
+        f"{plural(pack.letters, 'letter')}, {plural(pack.pages, 'page')}: {path} and "
         f"{path.with_suffix('.csv')}."
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from campaign.drafting.models import Campaign
@@ -148,3 +148,56 @@ class RenderChunk(db.Model):
     attempts: Mapped[int] = mapped_column(default=0)
     touched: Mapped[datetime | None] = mapped_column(UtcDateTime)  # claimed, extended or done
     failing: Mapped[int] = mapped_column(default=0)  # its letters failing the check, once done
+
+
+class PackKind(enum.StrEnum):
+    """Which of an audience's letters a print pack holds."""
+
+    LETTERS = "letters"  # every letter: the letters page's print pack
+    POST = "post"  # those whose message goes by post: the sending page's post pack
+
+
+class PackState(enum.StrEnum):
+    QUEUED = "queued"  # asked for, waiting for a worker
+    BUILDING = "building"  # a worker is packing: `done` of `total` letters
+    READY = "ready"  # in the letter store under `key`, its manifest under `manifest_key`
+    FAILED = "failed"  # `error` says why (the failing letters, named)
+
+
+class PrintPack(db.Model):
+    """A print pack and its manifest, built by a worker into the letter store (packs.py).
+
+    One per campaign, audience and kind: building it again replaces it. `sources` is
+    the digest of the letters it was made from (their ids and PDFs' keys, in order):
+    once they are rendered again, the pack no longer matches them and is out of date.
+    """
+
+    __tablename__ = "print_pack"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"))
+    audience: Mapped[Audience] = mapped_column(text_enum(Audience))
+    kind: Mapped[PackKind] = mapped_column(text_enum(PackKind))
+    state: Mapped[PackState] = mapped_column(text_enum(PackState))
+    # The build asked for last: a worker's every write carries it, so a worker that
+    # was replaced (the lead built again) changes nothing.
+    token: Mapped[str] = mapped_column(String(32))
+    letter_ids: Mapped[list] = mapped_column(JSON, deferred=True)  # asked for, in pack order
+    total: Mapped[int] = mapped_column(default=0)  # letters asked for
+    done: Mapped[int] = mapped_column(default=0)  # of them, packed so far
+    requested: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated: Mapped[datetime | None] = mapped_column(UtcDateTime)  # the worker's last word
+    sources: Mapped[str] = mapped_column(String(64), default="")
+    key: Mapped[str] = mapped_column(String(64), default="")
+    manifest_key: Mapped[str] = mapped_column(String(64), default="")
+    letters: Mapped[int] = mapped_column(default=0)  # in the pack, once ready
+    pages: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "audience", "kind"),
+        CheckConstraint(
+            "state != 'ready' OR (key != '' AND manifest_key != '' AND sources != '')",
+            name="ready_is_stored",
+        ),
+    )

@@ -1,13 +1,15 @@
 """What the lead downloads: one letter's first page as an image, ZIPs of PDFs, and
-the print pack (one PDF, each letter starting on a new sheet, and a manifest)."""
+the print pack (one PDF, each letter starting on a new sheet, and a manifest),
+which a worker writes to files (packs.py builds it)."""
 
 from __future__ import annotations
 
-import contextlib
 import io
 import re
 import zipfile
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
 import pikepdf
 import pypdfium2
@@ -15,6 +17,7 @@ from sqlalchemy import Row
 
 from campaign.downloads import csv_writer
 from campaign.letters.checks import check_pdf
+from campaign.letters.joiner import PdfJoiner
 from campaign.letters.models import Letter, parse_recipient
 from campaign.letters.services import LettersError, failing_message
 from campaign.letters.store import LetterStore
@@ -81,43 +84,52 @@ def require_checked(letters: list[Letter]) -> None:
         raise LettersError(failing_message(failing))
 
 
-def manifest(letters: list[Letter]) -> str:
-    """The print pack's manifest CSV: a row a letter, with where it starts in the pack."""
-    out = io.StringIO()
-    rows = csv_writer(out)
-    rows.writerow(
-        ["Sequence", "Reference", "Recipient", "Address lines", "Pages", "First page in pack"]
-    )
-    first = 1
-    for sequence, letter in enumerate(letters, 1):
-        rows.writerow(
-            [
-                sequence,
-                f"{letter.merge['reference']}/{letter.recipient_code}",
-                letter.recipient_name,
-                " | ".join(letter.merge["address_lines"]),
-                letter.pages,
-                first,
-            ]
-        )
-        first += letter.pages + letter.pages % 2
-    return out.getvalue()
+MANIFEST_HEADER = [
+    "Sequence", "Reference", "Recipient", "Address lines", "Pages", "First page in pack"
+]  # fmt: skip
 
 
-def print_pack(letters: list[Letter]) -> tuple[bytes, str]:
-    """One PDF for the printer, each letter starting on a new sheet when printed
-    double-sided (a blank page pads odd page counts), and its manifest CSV.
-    Refused, naming them, if any letter fails the mail-house check."""
-    require_checked(letters)
-    with contextlib.ExitStack() as sources, pikepdf.new() as pack:
-        for letter in letters:
-            source = sources.enter_context(pikepdf.open(io.BytesIO(letter.pdf)))
-            pack.pages.extend(source.pages)
-            if len(source.pages) % 2:
-                box = source.pages[-1].mediabox
-                blank = pack.add_blank_page(page_size=(float(box[2]), float(box[3])))
-                del blank.obj.Contents  # pikepdf's empty stream is not valid Flate data
-        pack.docinfo["/Title"] = "Print pack"
-        out = io.BytesIO()
-        pack.save(out)
-    return out.getvalue(), manifest(letters)
+@dataclass
+class WrittenPack:
+    pdf: Path
+    manifest: Path
+    letters: int
+    pages: int
+
+
+def write_pack(batches: Iterable[list[Letter]], store: LetterStore, folder: Path) -> WrittenPack:
+    """The print pack and its manifest CSV, written into `folder`: one PDF for the
+    printer, each letter starting on a new sheet when printed double-sided (a blank
+    page pads odd page counts). Letters are copied from the store and into the pack
+    one at a time (joiner.py), so the memory it takes does not grow with the pack."""
+    pdf_path, manifest_path, sequence = folder / "print-pack.pdf", folder / "manifest.csv", 0
+    source = folder / "letter.pdf"
+    with (
+        pdf_path.open("wb") as pdf_out,
+        manifest_path.open("w", encoding="utf-8", newline="") as out,
+    ):
+        pack, rows = PdfJoiner(pdf_out), csv_writer(out)
+        rows.writerow(MANIFEST_HEADER)
+        for letters in batches:
+            for letter in letters:
+                sequence += 1
+                rows.writerow([
+                    sequence,
+                    f"{letter.merge['reference']}/{letter.recipient_code}",
+                    letter.recipient_name,
+                    " | ".join(letter.merge["address_lines"]),
+                    letter.pages,
+                    pack.pages + 1,
+                ])  # fmt: skip
+                with source.open("wb") as copy:
+                    for piece in store.stream(letter.sha256):
+                        copy.write(piece)
+                with pikepdf.open(source) as pdf:
+                    pack.add(pdf)
+                    if len(pdf.pages) % 2:
+                        box = pdf.pages[-1].mediabox
+                        pack.add_blank(float(box[2]), float(box[3]))
+        pack.finish(title="Print pack")
+        pages = pack.pages
+    source.unlink(missing_ok=True)
+    return WrittenPack(pdf_path, manifest_path, sequence, pages)

@@ -3,8 +3,9 @@ statement, the schools, the counts and figures), not the people named in them.
 
 Their PDFs name people too (the head who signed, the parents' school address, the
 MP), so they go from the letter store once the transaction that forgets them is
-committed (`delete_pdfs`), with any PDF no letter has used for a day (a letter
-rendered again leaves its old PDF behind)."""
+committed (`delete_pdfs`), with their print packs, and with any PDF no letter or
+pack has used for a day (a letter rendered again, or a pack built again, leaves
+its old file behind)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from collections.abc import Collection
 from sqlalchemy import delete, select
 
 from campaign.extensions import db
-from campaign.letters.models import Letter, RecipientKind, RenderChunk, RenderRun
+from campaign.letters.models import Letter, PrintPack, RecipientKind, RenderChunk, RenderRun
+from campaign.letters.packs import dao_pack_keys
 from campaign.letters.store import letter_store
 
 # Merge fields that name no person (parents' letters and MPs' letters, merge.py).
@@ -49,6 +51,12 @@ def anonymise_letters(campaign_ids: Collection[int], pdfs: set[str]) -> int:
     runs = select(RenderRun.id).where(RenderRun.campaign_id.in_(campaign_ids))
     db.session.execute(delete(RenderChunk).where(RenderChunk.run_id.in_(runs)))
     db.session.execute(delete(RenderRun).where(RenderRun.id.in_(runs)))
+    # Print packs hold the letters whole: they go, with their files.
+    packs = select(PrintPack.key, PrintPack.manifest_key).where(
+        PrintPack.campaign_id.in_(campaign_ids)
+    )
+    pdfs.update(key for row in db.session.execute(packs) for key in row if key)
+    db.session.execute(delete(PrintPack).where(PrintPack.campaign_id.in_(campaign_ids)))
     changed = 0
     letters = db.session.scalars(select(Letter).where(Letter.campaign_id.in_(campaign_ids)))
     for letter in letters:
@@ -65,15 +73,17 @@ def anonymise_letters(campaign_ids: Collection[int], pdfs: set[str]) -> int:
 
 
 def unused_pdfs(before: float) -> set[str]:
-    """PDFs in the letter store that no letter holds, last written before `before`."""
-    held = set(db.session.scalars(select(Letter.sha256).distinct()))
+    """Files in the letter store that no letter or print pack holds, last written
+    before `before`."""
+    held = set(db.session.scalars(select(Letter.sha256).distinct())) | dao_pack_keys()
     return {key for key in letter_store().keys(before) if key not in held}
 
 
 def delete_pdfs(keys: Collection[str]) -> int:
-    """Delete from the store those of these PDFs that no letter holds (two letters
-    with the same bytes share one); how many went. Call after committing."""
+    """Delete from the store those of these PDFs that no letter or pack holds (two
+    letters with the same bytes share one); how many went. Call after committing."""
     held = set(db.session.scalars(select(Letter.sha256).where(Letter.sha256.in_(keys))))
+    held |= dao_pack_keys()
     gone = [key for key in keys if key not in held]
     store = letter_store()
     for key in gone:

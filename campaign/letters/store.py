@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -28,6 +29,10 @@ CHUNK = 64 * 1024
 class LetterStore(Protocol):
     def put(self, pdf: bytes) -> str:
         """Keep the PDF; its key (the SHA-256 of its bytes, in hex)."""
+
+    def put_file(self, path: Path) -> str:
+        """Keep the file at `path` (a print pack, its manifest), read in pieces, never
+        whole; its key, as `put`'s."""
 
     def get(self, key: str) -> bytes:
         """The PDF under `key`; KeyError if there is none."""
@@ -53,6 +58,14 @@ def key_of(pdf: bytes) -> str:
     return hashlib.sha256(pdf).hexdigest()
 
 
+def key_of_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        while piece := file.read(CHUNK):
+            digest.update(piece)
+    return digest.hexdigest()
+
+
 def _valid(key: str) -> str:
     if len(key) != 64 or any(c not in "0123456789abcdef" for c in key):
         raise KeyError(key)
@@ -70,14 +83,23 @@ class FolderStore:
         return self.root / key[:2] / f"{_valid(key)}.pdf"
 
     def put(self, pdf: bytes) -> str:
-        key = key_of(pdf)
+        return self._write(key_of(pdf), lambda tmp: tmp.write(pdf))
+
+    def put_file(self, path: Path) -> str:
+        def copy(tmp) -> None:
+            with path.open("rb") as source:
+                shutil.copyfileobj(source, tmp, CHUNK)
+
+        return self._write(key_of_file(path), copy)
+
+    def _write(self, key: str, write) -> str:
         path = self._path(key)
         try:
             os.utime(path)  # written again: as new, for keys(before=…)
         except FileNotFoundError:
             path.parent.mkdir(parents=True, exist_ok=True)
             with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as tmp:
-                tmp.write(pdf)
+                write(tmp)
             os.replace(tmp.name, path)
         return key
 
@@ -148,6 +170,14 @@ class S3Store:
         key = key_of(pdf)
         self.client.put_object(
             Bucket=self.bucket, Key=self._name(key), Body=pdf, ContentType="application/pdf"
+        )
+        return key
+
+    def put_file(self, path: Path) -> str:
+        key = key_of_file(path)
+        # boto3's managed upload: in parts, from the file, however large it is.
+        self.client.upload_file(
+            str(path), self.bucket, self._name(key), ExtraArgs={"ContentType": "application/pdf"}
         )
         return key
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from huey import crontab
 
 from campaign.extensions import db, huey
-from campaign.letters import runs
+from campaign.letters import packs, runs
 from campaign.letters.services import LettersError
 from campaign.tasks import app_context
 
@@ -51,6 +51,13 @@ def resume_rendering() -> None:
         for run_id in runs.dao_lost_plans(now):
             plan_render(run_id)
         db.session.rollback()
+
+
+@huey.task()
+def build_print_pack(pack_id: int) -> None:
+    """Build the pack, if it is still queued (a task run twice builds once)."""
+    with app_context():
+        packs.build_queued(pack_id)
 
 
 def read_progress(campaign_id: int, audience: str) -> dict | None:

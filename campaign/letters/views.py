@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from functools import partial
 
 from flask import (
     Blueprint,
@@ -16,6 +18,7 @@ from flask import (
     request,
     url_for,
 )
+from sqlalchemy import Row
 
 from campaign.bounds import id_arg
 from campaign.directory.access import require
@@ -25,11 +28,11 @@ from campaign.drafting.access import scope_to_campaign
 from campaign.extensions import db
 from campaign.formatting import plural
 from campaign.forms import ConfirmForm
-from campaign.letters import listing, outputs, steps, tasks
+from campaign.letters import listing, outputs, packs, steps, tasks
 from campaign.letters.emails import email_body
 from campaign.letters.merge import signing_lead
-from campaign.letters.models import Audience, Letter
-from campaign.letters.services import LettersError, dao_letter_files, dao_letters, dao_locked
+from campaign.letters.models import Audience, Letter, PackKind, PrintPack
+from campaign.letters.services import dao_letter_files, dao_locked
 from campaign.letters.store import letter_store
 from campaign.security import EMAIL_PREVIEW_POLICY
 
@@ -115,6 +118,10 @@ def index():
             a: listing.dao_letter_page(campaign.id, a, query=query, page=pages[a]) for a in Audience
         },
         status={a: _status(a) for a in Audience},
+        packs={
+            a: pack_status(PackKind.LETTERS, a, partial(packs.dao_letter_keys, campaign.id, a))
+            for a in Audience
+        },
         in_outbox={a: dao_locked(campaign.id, a) for a in Audience},
         signer=signing_lead(g.association),
         form=ConfirmForm(),
@@ -189,20 +196,83 @@ def zip_all(audience: str):
     return attachment(body, "application/zip", f"{g.campaign.slug}-{chosen.value}-letters.zip")
 
 
+# The print pack: built by a worker (packs.py), downloaded from the letter store.
+# The sending page's post pack is the same, of the letters going by post.
+
+
+def pack_status(
+    kind: PackKind, audience: Audience, letters: Callable[[], list[Row]]
+) -> packs.PackStatus:
+    """The campaign's pack of this kind, against the letters it would hold now
+    (`letters` is asked only if the pack is ready: not on every poll while it builds)."""
+    return packs.status(packs.dao_pack(g.campaign.id, audience, kind), letters)
+
+
+def start_pack(kind: PackKind, audience: Audience, letters: list[Row], back: str):
+    """The lead's Build button: save the pack and queue its build, once."""
+    require(Role.LEAD)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if not letters:
+        flash("There are no letters to pack.")
+    elif steps.build_pack(g.campaign, audience, kind, letters) is None:
+        flash("Nothing to do: the print pack is being built, or is up to date.")
+    else:
+        flash(f"Building the print pack of {plural(len(letters), 'letter')}.")
+    return redirect(back)
+
+
+def download_pack(
+    kind: PackKind, audience: Audience, letters: list[Row], back: str, filename: str, *,
+    manifest: bool = False,
+) -> Response:  # fmt: skip
+    """The stored pack (or its manifest), streamed from the letter store, if it is
+    ready and made from the letters as they are; else back to the page, saying why."""
+    shown = pack_status(kind, audience, lambda: letters)
+    if shown.state == "ready" and shown.current:
+        pack = db.session.get(PrintPack, shown.pack_id)
+        try:
+            body = letter_store().stream(pack.manifest_key if manifest else pack.key)
+        except KeyError:  # deleted under the retention policy
+            abort(404)
+        return attachment(body, "text/csv" if manifest else "application/pdf", filename)
+    flash(
+        "The print pack is out of date: the letters were rendered again since. Build it again."
+        if shown.state == "ready"
+        else "Build the print pack first: it is not ready yet."
+    )
+    return redirect(back)
+
+
+def _back(audience: str) -> str:
+    return url_for("letters.index", _anchor=audience)
+
+
+@bp.post("/<audience>/print-pack")
+def build_pack(audience: str):
+    chosen = audience_or_404(audience)
+    letters = packs.dao_letter_keys(g.campaign.id, chosen)
+    return start_pack(PackKind.LETTERS, chosen, letters, _back(audience))
+
+
+@bp.get("/<audience>/print-pack.json")
+def print_pack_status(audience: str):
+    chosen = audience_or_404(audience)
+    letters = partial(packs.dao_letter_keys, g.campaign.id, chosen)
+    return jsonify(pack_status(PackKind.LETTERS, chosen, letters).as_dict())
+
+
 @bp.get("/<audience>/print-pack.pdf")
 def print_pack(audience: str):
-    letters = dao_letters(g.campaign.id, audience_or_404(audience))
-    try:
-        pack, _ = outputs.print_pack(letters)
-    except LettersError as exc:
-        db.session.commit()  # keep the check's results
-        flash(str(exc))
-        return redirect(url_for("letters.index", _anchor=audience))
-    db.session.commit()
-    return attachment(pack, "application/pdf", f"{g.campaign.slug}-{audience}-print-pack.pdf")
+    chosen = audience_or_404(audience)
+    letters = packs.dao_letter_keys(g.campaign.id, chosen)
+    name = f"{g.campaign.slug}-{audience}-print-pack.pdf"
+    return download_pack(PackKind.LETTERS, chosen, letters, _back(audience), name)
 
 
 @bp.get("/<audience>/print-manifest.csv")
 def print_manifest(audience: str):
-    body = outputs.manifest(dao_letters(g.campaign.id, audience_or_404(audience)))
-    return attachment(body.encode(), "text/csv", f"{g.campaign.slug}-{audience}-manifest.csv")
+    chosen = audience_or_404(audience)
+    letters = packs.dao_letter_keys(g.campaign.id, chosen)
+    name = f"{g.campaign.slug}-{audience}-manifest.csv"
+    return download_pack(PackKind.LETTERS, chosen, letters, _back(audience), name, manifest=True)

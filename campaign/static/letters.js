@@ -1,4 +1,4 @@
-// While letters render, poll each audience's status and update its bar and numbers.
+// While letters render (or a print pack is built), poll its status and update its bar and numbers.
 // When the job ends (or has waited too long for a worker), swap in that section as
 // the server now draws it, so the new count, the check result or the error show
 // without a reload; focus moves to the result so screen readers announce it.
@@ -9,6 +9,7 @@
     var bar = box.querySelector("progress");
     var stale = box.hasAttribute("data-stale");
     function poll() {
+      if (!document.body.contains(box)) return; // its section was drawn again
       fetch(box.dataset.url, { headers: { Accept: "application/json" }, cache: "no-store" })
         .then(function (r) {
           if (!r.ok) throw new Error("status " + r.status);

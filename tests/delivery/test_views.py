@@ -291,6 +291,9 @@ PAGES = [
     ("post", "/mps/in-doubt"),
     ("post", "/mps/posted"),
     ("get", "/mps/post-pack.pdf"),
+    ("post", "/mps/post-pack"),
+    ("get", "/mps/post-pack.json"),
+    ("get", "/mps/post-manifest.csv"),
     ("get", "/report"),
     ("get", "/report.csv"),
 ]
@@ -322,6 +325,7 @@ def test_a_viewer_can_watch_but_not_send(client, ready, outbox):
         ("post", "/mps/test"),
         ("post", "/mps/posted"),
         ("post", "/mps/retry"),
+        ("post", "/mps/post-pack"),
     ):
         assert getattr(client, method)(f"{BASE}{path}").status_code == 403, (method, path)
     assert messages(ready.campaign) == {}
@@ -395,16 +399,33 @@ def test_the_post_pack_and_marking_letters_posted(client, ready):
     campaign = ready.campaign
     sign_in(client, ready.lead)
     assert client.get(f"{BASE}/mps/post-pack.pdf").status_code == 404  # nothing to post yet
+    assert client.post(f"{BASE}/mps/post-pack").status_code == 302  # no letters to pack yet
     send(client, "mps")
+    progress = text(client.get(f"{BASE}/mps"))
+    # The button, as a screen reader names it.
+    assert "Build the print pack of the letters to MPs by post" in progress
+    assert "Download the print pack" not in progress
+    assert client.get(f"{BASE}/mps/post-pack.pdf").status_code == 302  # not built yet
 
+    built = client.post(f"{BASE}/mps/post-pack", follow_redirects=True)
+    assert "Building the print pack of 1 letter." in text(built)
+    assert "Post pack ready: 1 letter" in text(built)
     pack = client.get(f"{BASE}/mps/post-pack.pdf")
     assert pack.status_code == 200 and pack.mimetype == "application/pdf"
+    assert pack.is_streamed
     assert "fair-funding-mps-to-post.pdf" in pack.headers["Content-Disposition"]
     letter = letter_for(campaign, "constituency:E14001535")
     pages = PdfReader(io.BytesIO(pack.data)).pages
     assert len(pages) == letter.pages + letter.pages % 2  # padded to whole sheets
     assert "Jen Craft" in pages[0].extract_text()
     assert "Richard Holden" not in pdf_text(pack.data)  # the emailed MP is not in it
+    manifest = client.get(f"{BASE}/mps/post-manifest.csv")
+    assert manifest.mimetype == "text/csv"
+    [row] = list(csv.DictReader(io.StringIO(manifest.get_data(as_text=True))))
+    assert (row["Recipient"], row["First page in pack"]) == ("Jen Craft MP", "1")
+    assert client.get(f"{BASE}/mps/post-pack.json").get_json()["state"] == "ready"
+    # The letters page's pack is its own: not built by this.
+    assert "Build the print pack" in text(client.get(f"{BASE.replace('/sending', '')}/letters/"))
 
     done = client.post(f"{BASE}/mps/posted", follow_redirects=True)
     assert "recorded as posted" in text(done)

@@ -20,10 +20,11 @@ from campaign.cli import main
 from campaign.delivery.outbox import DeliveryError, build_outbox
 from campaign.drafting.models import CampaignState
 from campaign.extensions import db
-from campaign.letters import checks, outputs, stamp
-from campaign.letters.models import Audience
+from campaign.letters import checks, stamp
+from campaign.letters.models import Audience, PackKind, PackState
+from campaign.letters.packs import dao_pack
 from campaign.letters.runs import render_letters
-from campaign.letters.services import LettersError, dao_letters
+from campaign.letters.services import dao_letters
 from tests.factories import BASE, sign_in
 from tests.letters.test_render import merge
 
@@ -174,8 +175,9 @@ def test_print_pack_and_sending_refuse_a_failing_letter_naming_it(runner, broken
     assert result.exit_code == 1
     assert "1 letter fails the mail-house check: Saxon High (Page 1: text outside" in result.output
     assert not out.exists()
-    with pytest.raises(LettersError, match="Saxon High"):
-        outputs.print_pack(dao_letters(broken.campaign.id, Audience.PARENTS))
+    pack = dao_pack(broken.campaign.id, Audience.PARENTS, PackKind.LETTERS)
+    assert pack.state is PackState.FAILED and pack.key == ""
+    assert pack.error.startswith("1 letter fails the mail-house check: Saxon High")
     campaign = broken.campaign
     campaign.move_to(CampaignState.CLOSED)
     db.session.commit()
@@ -200,7 +202,14 @@ def test_cli_pack_writes_the_print_pack_and_its_manifest(runner, signed, tmp_pat
 
 def test_the_print_pack_page_refuses_a_failing_letter_with_a_message(client, broken):
     sign_in(client, broken.lead)
-    response = client.get(f"{BASE}/letters/parents/print-pack.pdf")
+    response = client.post(f"{BASE}/letters/parents/print-pack")
     assert response.status_code == 302 and response.location.endswith("/letters/#parents")
-    page = client.get(response.location).get_data(as_text=True)
-    assert "1 letter fails the mail-house check: Saxon High" in html.unescape(page)
+    page = html.unescape(client.get(response.location).get_data(as_text=True))
+    assert "The print pack was not built" in page
+    assert "1 letter fails the mail-house check: Saxon High" in page
+    assert "Download the print pack" not in page
+    # What the check found is kept: the letters page names the letter too.
+    saxon = next(x for x in dao_letters(broken.campaign.id, Audience.PARENTS) if x.problems)
+    assert saxon.recipient_name == "Saxon High"
+    refused = client.get(f"{BASE}/letters/parents/print-pack.pdf")
+    assert refused.status_code == 302

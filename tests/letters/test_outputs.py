@@ -7,13 +7,11 @@ import io
 import re
 import zipfile
 
-import pytest
 from pypdf import PdfReader
 
 from campaign.letters import outputs
 from campaign.letters.emails import email_body
 from campaign.letters.models import Audience
-from campaign.letters.runs import render_letters
 from campaign.letters.services import dao_letters
 from campaign.letters.store import letter_store
 from tests.factories import BASE, sign_in
@@ -21,25 +19,24 @@ from tests.factories import BASE, sign_in
 LETTERS = f"{BASE}/letters"
 
 
-@pytest.fixture
-def rendered(signed):
-    for audience in Audience:
-        render_letters(signed.campaign, audience, processes=1)
-    return signed
-
-
-def test_print_pack_pages_are_the_letters_padded_for_duplex_and_match_the_manifest(rendered):
+def test_print_pack_pages_are_the_letters_padded_for_duplex_and_match_the_manifest(
+    rendered, tmp_path
+):
     letters = dao_letters(rendered.campaign.id, Audience.MPS)
-    pack, manifest = outputs.print_pack(letters)
+    # Two batches of one letter each, as the task reads them.
+    written = outputs.write_pack([[letter] for letter in letters], letter_store(), tmp_path)
     expected = sum(letter.pages + letter.pages % 2 for letter in letters)
-    assert len(PdfReader(io.BytesIO(pack)).pages) == expected
-    rows = list(csv.DictReader(io.StringIO(manifest)))
+    assert len(PdfReader(written.pdf).pages) == expected == written.pages
+    assert written.letters == 2
+    rows = list(csv.DictReader(written.manifest.open(encoding="utf-8")))
     assert [r["Recipient"] for r in rows] == [letter.recipient_name for letter in letters]
     first_pages = [int(r["First page in pack"]) for r in rows]
     # Every letter starts on a new sheet when printed double-sided.
     assert first_pages[0] == 1 and all(p % 2 == 1 for p in first_pages)
     assert rows[0]["Address lines"].endswith("SW1A 0AA")
     assert [int(r["Pages"]) for r in rows] == [letter.pages for letter in letters]
+    # The copy of each letter taken from the store is gone.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["manifest.csv", "print-pack.pdf"]
 
 
 def test_zip_has_one_pdf_per_letter_named_by_urn_and_school(rendered):
@@ -74,7 +71,7 @@ def test_email_versions_carry_the_same_facts_and_no_remote_images(rendered):
 def test_letters_pages_for_the_lead_only_and_scoped(client, rendered):
     sign_in(client, rendered.lead)
     page = client.get(f"{LETTERS}/").get_data(as_text=True)
-    assert "Saxon High" in page and "Print pack (PDF)" in page
+    assert "Saxon High" in page and "Build the print pack" in page
     letter_id = re.search(r"/letters/(\d+)\.pdf", page).group(1)
     assert client.get(f"{LETTERS}/{letter_id}.pdf").mimetype == "application/pdf"
     assert client.get(f"{LETTERS}/{letter_id}/preview.png").mimetype == "image/png"
@@ -93,18 +90,3 @@ def test_render_from_the_page_runs_the_job_and_reports(client, signed):
     status = client.get(f"{LETTERS}/mps/status.json").get_json()
     assert (status["state"], status["done"], status["total"]) == ("done", 2, 2)
     assert len(dao_letters(signed.campaign.id, Audience.MPS)) == 2
-
-
-@pytest.mark.parametrize("audience", list(Audience))
-def test_the_print_pack_and_manifest_download_from_the_letters_page(client, rendered, audience):
-    sign_in(client, rendered.lead)
-    response = client.get(f"{LETTERS}/{audience.value}/print-pack.pdf")
-    assert response.status_code == 200 and response.mimetype == "application/pdf"
-    assert "attachment" in response.headers["Content-Disposition"]
-    letters = dao_letters(rendered.campaign.id, audience)
-    expected = sum(letter.pages + letter.pages % 2 for letter in letters)
-    assert len(PdfReader(io.BytesIO(response.data)).pages) == expected
-    manifest = client.get(f"{LETTERS}/{audience.value}/print-manifest.csv")
-    assert manifest.status_code == 200
-    rows = list(csv.DictReader(io.StringIO(manifest.get_data(as_text=True))))
-    assert [r["Recipient"] for r in rows] == [letter.recipient_name for letter in letters]

@@ -42,6 +42,15 @@ def test_a_pdf_is_kept_under_its_sha256_and_given_back_whole_and_in_pieces(store
     assert store.size() == len(PDF)
 
 
+def test_a_file_is_kept_as_its_bytes_would_be(store, tmp_path):
+    path = tmp_path / "pack.pdf"
+    path.write_bytes(PDF)
+    key = store.put_file(path)
+    assert key == hashlib.sha256(PDF).hexdigest() == store.put(PDF)
+    assert b"".join(store.stream(key)) == PDF
+    assert store.size() == len(PDF)
+
+
 def test_writing_the_same_pdf_again_keeps_one_copy(store):
     first, second = store.put(PDF), store.put(PDF)
     assert first == second

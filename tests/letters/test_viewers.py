@@ -13,10 +13,12 @@ from sqlalchemy import select
 from campaign.demo import load_demo
 from campaign.drafting.models import Campaign
 from campaign.extensions import db
-from campaign.letters import checks, outputs, render, stamp
-from campaign.letters.models import Audience
+from campaign.letters import checks, render, stamp, steps
+from campaign.letters.models import Audience, PackKind
+from campaign.letters.packs import dao_letter_keys, dao_pack
 from campaign.letters.runs import render_letters
 from campaign.letters.services import dao_letters
+from campaign.letters.store import letter_store
 from tests.letters import viewers
 from tests.letters.test_render import merge
 
@@ -42,7 +44,10 @@ def test_every_demo_letter_and_both_print_packs_open_in_every_viewer(app, tmp_pa
         letters = dao_letters(campaign.id, audience)
         assert all(letter.problems == [] for letter in letters)
         pdfs |= {f"{audience.value}-{letter.recipient}": letter.pdf for letter in letters}
-        pack, _ = outputs.print_pack(letters)
+        keys = dao_letter_keys(campaign.id, audience)
+        steps.build_pack(campaign, audience, PackKind.LETTERS, keys, in_background=False)
+        stored = dao_pack(campaign.id, audience, PackKind.LETTERS)
+        pack = letter_store().get(stored.key)
         expected = sum(letter.pages + letter.pages % 2 for letter in letters)
         assert len(pikepdf.open(io.BytesIO(pack)).pages) == expected
         packs[f"{audience.value}-print-pack"] = pack

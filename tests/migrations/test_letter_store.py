@@ -14,7 +14,7 @@ from campaign import create_app
 from campaign.extensions import db
 from campaign.letters.store import letter_store
 from tests.conftest import _config
-from tests.migrations.rows import insert_row
+from tests.migrations.rows import insert_campaign, insert_row
 
 REVISION = "5e2c9a7d41b8"
 BEFORE = "0ffdb8093aad"
@@ -26,11 +26,7 @@ def test_pdfs_move_to_the_store_and_back(scratch_url):
     with app.app_context():
         upgrade(revision=BEFORE)
         with db.engine.begin() as conn:
-            association = insert_row(conn, "association", slug="a", name="A")
-            campaign = insert_row(
-                conn, "campaign", association_id=association, slug="c", title="C",
-                summary="", to_parents=True, to_mps=True, state="closed",
-            )  # fmt: skip
+            campaign = insert_campaign(conn)
             ids = [
                 insert_row(
                     conn, "letter", campaign_id=campaign, audience="parents",

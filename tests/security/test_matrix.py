@@ -61,12 +61,15 @@ from campaign.auth.services import issue_sign_in_link
 from campaign.consultation import services as consultation
 from campaign.delivery.compose import unsubscribe_token
 from campaign.delivery.outbox import build_outbox
+from campaign.delivery.services import dao_post_letter_keys
 from campaign.directory.imports import create_import_job
 from campaign.directory.letterhead import PNG
 from campaign.directory.models import Role, User
 from campaign.drafting.services import create_campaign, save_statement
 from campaign.extensions import db
-from campaign.letters.models import Audience, Letter
+from campaign.letters import steps as letters_steps
+from campaign.letters.models import Audience, Letter, PackKind
+from campaign.letters.packs import dao_letter_keys
 from campaign.letters.runs import render_letters
 from campaign.signoff import services as signoff
 from campaign.signoff import steps as signoff_steps
@@ -185,6 +188,8 @@ MATRIX: dict[str, dict[str, str]] = {
     "letters.preview @sent":              {"GET":      "LOGIN OK    403   403   OK    404"},
     "letters.preview @b":                 {"GET":      "LOGIN 404   404   404   404   404"},
     "letters.zip_all @sent":              {"GET":      "LOGIN OK    403   403   OK    404"},
+    "letters.build_pack @sent":           {"POST":     "LOGIN 403   403   403   OK    404"},
+    "letters.print_pack_status @sent":    {"GET":      "LOGIN OK    403   403   OK    404"},
     "letters.print_pack @sent":           {"GET":      "LOGIN OK    403   403   OK    404"},
     "letters.print_manifest @sent":       {"GET":      "LOGIN OK    403   403   OK    404"},
 
@@ -195,6 +200,9 @@ MATRIX: dict[str, dict[str, str]] = {
     "delivery.report @sent":              {"GET":      "LOGIN OK    403   403   OK    404"},
     "delivery.report_csv @sent":          {"GET":      "LOGIN OK    403   403   OK    404"},
     "delivery.post_pack @sent":           {"GET":      "LOGIN OK    403   403   OK    404"},
+    "delivery.post_manifest @sent":       {"GET":      "LOGIN OK    403   403   OK    404"},
+    "delivery.post_pack_status @sent":    {"GET":      "LOGIN OK    403   403   OK    404"},
+    "delivery.build_post_pack @sent":     {"POST":     "LOGIN 403   403   403   OK    404"},
     "delivery.send @sent":                {"GET POST": "LOGIN 403   403   403   OK    404"},
     "delivery.test @sent":                {"POST":     "LOGIN 403   403   403   OK    404"},
     "delivery.retry @sent":               {"POST":     "LOGIN 403   403   403   OK    404"},
@@ -381,6 +389,13 @@ def build_world() -> World:
     for audience in Audience:
         render_letters(sent, audience, processes=1)
     build_outbox(sent, Audience.MPS)  # one MP by email, one by post; nothing sent yet
+    db.session.commit()
+    # The print packs, built: their downloads answer with the files.
+    for audience in Audience:
+        keys = dao_letter_keys(sent.id, audience)
+        letters_steps.build_pack(sent, audience, PackKind.LETTERS, keys, in_background=False)
+    post = dao_post_letter_keys(sent.id, Audience.MPS)
+    letters_steps.build_pack(sent, Audience.MPS, PackKind.POST, post, in_background=False)
     job = create_import_job(a, lead, "roster", "roster.csv", ROSTER)
     theirs = _campaign(b, "Fair funding", lead_b, STATEMENT)
     db.session.commit()
