@@ -96,17 +96,23 @@ def test_a_chunk_whose_worker_died_is_taken_again_and_its_letters_written_once(s
     assert sorted(letters_of(campaign.id, Audience.PARENTS).values()) == [1, 1]
 
 
+def claimed_mp_chunk(campaign, token: str) -> tuple[RenderChunk, RenderRun, list]:
+    """The first chunk of a render of the MPs' letters, claimed by `token`, and its
+    letters as a worker renders them."""
+    steps.render(campaign, Audience.MPS)
+    huey.execute(huey.dequeue())  # the plan
+    chunk = chunks_of(campaign.id, Audience.MPS)[0]
+    assert runs._claim([chunk.id], token) == [chunk.id]
+    rendered = render_chunk("mp.html", [m for _, m, _ in chunk.items], letter_store())
+    return chunk, db.session.get(RenderRun, chunk.run_id), rendered
+
+
 def test_a_slow_worker_whose_chunk_was_taken_over_drops_its_work(signed, queue):
     campaign = signed.campaign
-    steps.render(campaign, Audience.MPS)
-    huey.execute(huey.dequeue())
-    chunk = chunks_of(campaign.id, Audience.MPS)[0]
-    run = db.session.get(RenderRun, chunk.run_id)
-    assert runs._claim([chunk.id], "slow") == [chunk.id]
+    chunk, run, rendered = claimed_mp_chunk(campaign, "slow")
     assert runs._claim([chunk.id], "other") == []  # held: its lease runs
     expire(chunk)
     assert runs._claim([chunk.id], "other") == [chunk.id]
-    rendered = render_chunk("mp.html", [m for _, m, _ in chunk.items], letter_store())
 
     assert runs._save(chunk, run, "slow", rendered) is False  # no longer its chunk
     assert letters_of(campaign.id, Audience.MPS) == {}
@@ -117,13 +123,7 @@ def test_a_slow_worker_whose_chunk_was_taken_over_drops_its_work(signed, queue):
 
 def test_a_new_render_replaces_the_old_one_and_its_chunks_save_nothing(signed, queue):
     campaign = signed.campaign
-    steps.render(campaign, Audience.MPS)
-    huey.execute(huey.dequeue())
-    old = chunks_of(campaign.id, Audience.MPS)[0]
-    old_run = db.session.get(RenderRun, old.run_id)
-    assert runs._claim([old.id], "old") == [old.id]
-    items = old.items
-    rendered = render_chunk("mp.html", [m for _, m, _ in items], letter_store())
+    old, old_run, rendered = claimed_mp_chunk(campaign, "old")
 
     steps.render(campaign, Audience.MPS)  # the lead presses Render again
     assert tasks.read_progress(campaign.id, "mps")["state"] == "queued"

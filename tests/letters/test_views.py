@@ -75,12 +75,16 @@ def test_render_shows_waiting_at_once_then_the_count_when_the_job_ends(client, s
     assert "Waiting to start" not in mps and "Render again (only changed letters)" in mps
 
 
-def a_run(campaign, audience: Audience, *, ago: float = 0, chunks=(), **fields) -> RenderRun:
-    """A render run as the workers leave it: `chunks` are (size, state, seconds ago)."""
+def a_run(
+    campaign, audience: Audience, *, ago: float = 0, planned: bool = False, chunks=(), **fields
+) -> RenderRun:
+    """A render run as the workers leave it, queued `ago` seconds ago (and `planned`
+    then); `chunks` are (size, state, seconds since last touched)."""
     now = datetime.now(UTC)
-    run = RenderRun(
-        campaign_id=campaign.id, audience=audience, queued=now - timedelta(seconds=ago), **fields
-    )
+    queued = now - timedelta(seconds=ago)
+    if planned:
+        fields |= {"started": queued, "planned": queued}
+    run = RenderRun(campaign_id=campaign.id, audience=audience, queued=queued, **fields)
     db.session.add(run)
     db.session.flush()
     for size, state, touched in chunks:
@@ -96,17 +100,8 @@ def a_run(campaign, audience: Audience, *, ago: float = 0, chunks=(), **fields) 
 
 def test_a_job_mid_way_shows_its_numbers_on_reload(client, signed):
     sign_in(client, signed.lead)
-    started = datetime.now(UTC) - timedelta(seconds=2)
     chunks = [(1, ChunkState.DONE, 1), (1, ChunkState.RUNNING, 1)]
-    a_run(
-        signed.campaign,
-        Audience.PARENTS,
-        ago=2,
-        started=started,
-        planned=started,
-        total=2,
-        chunks=chunks,
-    )
+    a_run(signed.campaign, Audience.PARENTS, ago=2, planned=True, total=2, chunks=chunks)
     status = client.get(f"{LETTERS}/parents/status.json").get_json()
     assert (status["state"], status["done"], status["total"]) == ("running", 1, 2)
     assert status["per_s"] and status["eta_s"] is not None and status["finished"] is False
@@ -130,17 +125,8 @@ def test_a_job_whose_worker_died_says_so_and_offers_to_render_the_rest(client, s
     sign_in(client, signed.lead)
     # What workers that all died mid-render leave behind: a chunk still held, its
     # lease long run out, and nothing touched since.
-    started = datetime.now(UTC) - timedelta(seconds=900)
     chunks = [(250, ChunkState.DONE, 840), (750, ChunkState.RUNNING, 840)]
-    a_run(
-        signed.campaign,
-        Audience.MPS,
-        ago=900,
-        started=started,
-        planned=started,
-        total=1000,
-        chunks=chunks,
-    )
+    a_run(signed.campaign, Audience.MPS, ago=900, planned=True, total=1000, chunks=chunks)
     status = client.get(f"{LETTERS}/mps/status.json").get_json()
     assert (status["stale"], status["stalled"], status["finished"]) == (True, True, False)
     assert status["text"] == "Stopped after 250 of 1,000 letters."
