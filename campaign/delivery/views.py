@@ -85,7 +85,7 @@ def _plan(audience: Audience) -> tuple[Planned | None, str]:
 @bp.get("/")
 def index():
     campaign = g.campaign
-    audiences = [a for a in (Audience.MPS, Audience.PARENTS) if _wanted(a)]
+    audiences = [a for a in (Audience.MPS, Audience.PARENTS) if a.wanted_by(campaign)]
     return render_template(
         "delivery/index.html",
         campaign=campaign,
@@ -96,10 +96,6 @@ def index():
         can_send=campaign.state in (CampaignState.CLOSED, CampaignState.SENT),
         form=ConfirmForm(),
     )
-
-
-def _wanted(audience: Audience) -> bool:
-    return audience.wanted_by(g.campaign)
 
 
 @bp.post("/<audience>/test")
@@ -308,6 +304,6 @@ def report():
         messages=services.dao_message_page(
             g.campaign.id, page=request.args.get("page", 1, type=id_arg)
         ),
-        summaries={a: _summary(a) for a in Audience if _wanted(a)},
+        summaries={a: _summary(a) for a in Audience if a.wanted_by(g.campaign)},
         labels=LABELS,
     )
