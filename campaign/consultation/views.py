@@ -8,7 +8,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask_login import current_user
 
 from campaign.bounds import id_arg
-from campaign.consultation import evidence, services, steps
+from campaign.consultation import chasing, evidence, services, steps
 from campaign.consultation.forms import (
     AmendmentForm,
     CommentForm,
@@ -285,35 +285,22 @@ def dashboard():
 @bp.post("/reminders")
 def reminders():
     require(Role.LEAD)
-    campaign = g.campaign
-    form = ReminderForm()
-    if not form.validate_on_submit() or not form.batch.data:
-        abort(400)
-    try:
-        user_ids = steps.chase(
-            campaign,
+
+    def chase(form: ReminderForm) -> list[int]:
+        return steps.chase(
+            g.campaign,
             batch=form.batch.data,
             la=form.la.data,
             constituency=form.constituency.data,
             by=current_user,
             confirm=form.confirm.data,
         )
-    except ReminderSentRecently as exc:
-        flash(str(exc))  # the dashboard, on the same schools, offers "Send another reminder"
-        return redirect(
-            url_for(
-                "consultation.dashboard",
-                la=form.la.data,
-                constituency=form.constituency.data,
-                _anchor="no-answer",
-            )
-        )
-    except services.ConsultationError as exc:
-        flash(str(exc))
-        return redirect(url_for("consultation.dashboard"))
-    flash(f"Reminders are going to {len(user_ids)} heads of schools that have not answered.")
-    return redirect(
-        url_for("consultation.dashboard", la=form.la.data, constituency=form.constituency.data)
+
+    return chasing.remind(
+        "consultation.dashboard",
+        chase,
+        recently=ReminderSentRecently,
+        refused=services.ConsultationError,
     )
 
 

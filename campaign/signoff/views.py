@@ -18,7 +18,7 @@ from flask import (
 from flask_login import current_user
 
 from campaign.bounds import id_arg
-from campaign.consultation import reminders
+from campaign.consultation import chasing, reminders
 from campaign.consultation.forms import ReminderForm
 from campaign.consultation.services import new_batch
 from campaign.directory.access import headship_or_404, require
@@ -238,35 +238,19 @@ def dashboard():
 @bp.post("/signoff/chase")
 def chase():
     require(Role.LEAD)
-    campaign = g.campaign
-    form = ReminderForm()
-    if not form.validate_on_submit() or not form.batch.data:
-        abort(400)
-    try:
-        user_ids = steps.chase(
-            campaign,
+
+    def send(form: ReminderForm) -> list[int]:
+        return steps.chase(
+            g.campaign,
             current_user,
             batch=form.batch.data,
             la=form.la.data,
             constituency=form.constituency.data,
             confirm=form.confirm.data,
         )
-    except services.ChasedRecently as exc:
-        flash(str(exc))  # the dashboard, on the same schools, offers "Send another reminder"
-        return redirect(
-            url_for(
-                "signoff.dashboard",
-                la=form.la.data,
-                constituency=form.constituency.data,
-                _anchor="no-answer",
-            )
-        )
-    except services.SignOffError as exc:
-        flash(str(exc))
-        return redirect(url_for("signoff.dashboard"))
-    flash(f"Reminders are going to {len(user_ids)} heads of schools that have not answered.")
-    return redirect(
-        url_for("signoff.dashboard", la=form.la.data, constituency=form.constituency.data)
+
+    return chasing.remind(
+        "signoff.dashboard", send, recently=services.ChasedRecently, refused=services.SignOffError
     )
 
 
