@@ -100,5 +100,16 @@ class KillDrill:
             "emails_once": emails_ok,
             "in_doubt_sent_again": send and send["in_doubt_sent_again"],
             "settled_by_events": send and send["settled_by_events"],
-            "render_processes_left_running": sum(Path(f"/proc/{p}").exists() for p in self.orphans),
+            "render_processes_left_running": sum(map(running, self.orphans)),
         }
+
+
+def running(pid: int) -> bool:
+    """Whether the process is alive. A zombie is not: it has exited and holds no memory,
+    waiting only to be reaped (a render process that exits after its forkserver is
+    reparented to the machine's init, which may never reap it)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rpartition(")")[2].split()[0] != "Z"
