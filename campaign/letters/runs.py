@@ -235,7 +235,9 @@ def work(
             select(RenderChunk).where(RenderChunk.id.in_(mine)).order_by(RenderChunk.id)
         )
     )
-    run = db.session.get(RenderRun, chunks[0].run_id)
+    run = db.session.get(RenderRun, chunks[0].run_id) if chunks else None
+    if run is None:  # replaced by a new run since the claim: its chunks went with it
+        return 0
     campaign = db.session.get(Campaign, run.campaign_id)
     template, store = TEMPLATES[run.audience], letter_store()
     logo = logo_data_uri(campaign.association)

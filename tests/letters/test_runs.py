@@ -173,3 +173,24 @@ def test_a_plan_whose_worker_died_is_planned_again(signed, queue):
     run_the_queue()
     assert tasks.read_progress(campaign.id, "mps")["state"] == "done"
     assert sorted(letters_of(campaign.id, Audience.MPS).values()) == [1, 1]
+
+
+def test_a_chunk_claimed_just_before_a_new_render_replaced_its_run_is_left_quietly(
+    signed, queue, monkeypatch
+):
+    campaign = signed.campaign
+    steps.render(campaign, Audience.MPS)
+    huey.execute(huey.dequeue())
+    chunk_id = chunks_of(campaign.id, Audience.MPS)[0].id
+    real_claim = runs._claim
+
+    def claim_then_replaced(ids, token):
+        mine = real_claim(ids, token)
+        steps.render(campaign, Audience.MPS)  # the lead presses Render again at that moment
+        return mine
+
+    monkeypatch.setattr(runs, "_claim", claim_then_replaced)
+    with ThreadPoolExecutor(max_workers=1) as executor:
+        assert runs.work([chunk_id], executor) == 0
+    assert letters_of(campaign.id, Audience.MPS) == {}
+    assert tasks.read_progress(campaign.id, "mps")["state"] == "queued"
